@@ -1,0 +1,1 @@
+"""A small Dora project: a one-hidden-layer MLP in numpy on scikit-learn's digits."""

@@ -1,0 +1,138 @@
+"""Task runner for the whole repository: `nox -l` lists the sessions.
+
+Every install names the local package folders it needs, so pip never takes a sibling
+from the package index (some of the names, `dora-cli` among them, belong to other
+projects there), and every install goes through constraints.txt.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List
+
+import nox
+import nox.project
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+nox.needs_version = ">=2024.3.2"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_external_run = True
+
+ROOT = Path(__file__).resolve().parent
+CONSTRAINTS = str(ROOT / "constraints.txt")
+
+# Layering order: a package may only import (and depend on) the ones before it.
+PACKAGES = ("dora-sig", "dora-link", "dora-shep", "dora-grid", "dora-lightning", "dora-cli")
+
+
+def _local_dependencies(package: str) -> List[str]:
+    """Sibling packages that `package` declares, directly or not."""
+    pyproject = nox.project.load_toml(str(ROOT / "packages" / package / "pyproject.toml"))
+    direct = [
+        canonicalize_name(Requirement(spec).name)
+        for spec in pyproject["project"].get("dependencies", [])
+    ]
+    closure: List[str] = []
+    for name in direct:
+        if name in PACKAGES:
+            for dep in [*_local_dependencies(name), name]:
+                if dep not in closure:
+                    closure.append(dep)
+    return closure
+
+
+def _with_dependencies(packages: List[str]) -> List[str]:
+    """`packages` and their local dependencies, in layering order."""
+    wanted = set(packages)
+    for package in packages:
+        wanted.update(_local_dependencies(package))
+    return [name for name in PACKAGES if name in wanted]
+
+
+# Run inside a session's venv: every installed sibling must come from this checkout.
+_CHECK_LOCAL = """
+import importlib.metadata as md, json, sys
+expected, root = set(json.loads(sys.argv[1])), sys.argv[2]
+siblings = set(json.loads(sys.argv[3])) | {"dora-search"}
+errors = []
+found = set()
+for dist in md.distributions():
+    name = dist.metadata["Name"].lower().replace("_", "-")
+    if name not in siblings:
+        continue
+    found.add(name)
+    url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+    if name not in expected:
+        errors.append(f"{name} is installed but this session did not ask for it")
+    elif not url.startswith("file://") or not url.rstrip("/").endswith("/packages/" + name):
+        errors.append(f"{name} was not installed from {root}/packages/{name} (got {url!r})")
+errors += [f"{name} is missing" for name in sorted(expected - found)]
+if errors:
+    sys.exit("Wrong sibling packages in this environment:\\n  " + "\\n  ".join(errors))
+"""
+
+
+def install_local(session: nox.Session, packages: List[str], *extra: str) -> None:
+    """Install `packages` with their local dependencies (by path) and `extra` requirements.
+
+    One pip command resolves everything, with the local folders standing for the
+    sibling names, so the index is only asked for third-party packages.
+    """
+    names = _with_dependencies(packages)
+    paths = [str(ROOT / "packages" / name) for name in names]
+    # pip rebuilds a local folder on every install, so a reused venv gets the new code.
+    session.install("-c", CONSTRAINTS, *paths, *extra)
+    check = Path(session.create_tmp()) / "check_local_installs.py"
+    check.write_text(_CHECK_LOCAL)
+    session.run("python", str(check), json.dumps(names), str(ROOT), json.dumps(PACKAGES))
+
+
+def _make_tests_session(package: str) -> None:
+    def tests(session: nox.Session) -> None:
+        install_local(session, [package], "pytest")
+        session.run("pytest", f"packages/{package}/tests", *session.posargs)
+
+    tests.__doc__ = f"Test {package}, installed alone with what it declares."
+    nox.session(name=f"tests-{package}")(tests)
+
+
+for _package in PACKAGES:
+    _make_tests_session(_package)
+
+TEST_SESSIONS = [f"tests-{package}" for package in PACKAGES]
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """End-to-end and whole-repository tests (tests/): every package, the digits example."""
+    install_local(session, list(PACKAGES), "pytest", "numpy", "scikit-learn")
+    session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree (configured in the root pyproject.toml)."""
+    session.install("-c", CONSTRAINTS, "ruff")
+    session.run("ruff", "check", *(session.posargs or ["."]))
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """mypy over packages/*/src (configured in the root pyproject.toml)."""
+    paths: Dict[str, str] = {name: str(ROOT / "packages" / name) for name in PACKAGES}
+    # Editable, so mypy sees one copy of each module: the sources it checks.
+    editable = [arg for name in PACKAGES for arg in ("-e", paths[name])]
+    session.install("-c", CONSTRAINTS, *editable, "mypy")
+    session.run("mypy", *session.posargs)
+
+
+# Sessions to come, each from its own issue:
+# - `integration`: the Slurm backend against a real slurmctld + slurmd started on
+#   loopback (see reference/slurm-local-cluster.md); tests marked `slurm`.
+# - `compat`: signatures, folders and exports compared with dora-search 0.1.13
+#   installed in its own venv (tools/oracle_venv.sh); tests marked `compat`.
+
+# `types` joins the defaults once mypy is clean on every package.
+nox.options.sessions = [*TEST_SESSIONS, "e2e", "lint"]

@@ -1,0 +1,41 @@
+"""The `dora` command (`dora ...` or `python -m dora ...`)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import List, Optional
+
+__all__ = ["main"]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the `dora` command with `argv` (default: `sys.argv[1:]`); returns the exit status.
+
+    A user mistake (no package found, unknown grid or sig, a grid file that raises, ...)
+    prints one `FATAL: ...` message on stderr and returns 1; argparse usage errors exit 2.
+    """
+    from .cli.common import is_user_error
+    from .cli.parser import build_parser
+    from .log import setup_logging, simple_log
+
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        from .cli.discover import find_main
+
+        decorated = find_main(args.package, args.main_module)
+        action = importlib.import_module(f"dora.cli.{args.command}").action
+        return int(action(args, decorated) or 0)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
+        simple_log("FATAL:", str(exc))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Helpers shared by the sub-commands: user errors, logging, argv from a sig, Slurm flags."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Callable, List
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dora_shep.conf import SlurmConfig, SubmitRules
+    from dora_shep.main import MainProtocol
+
+__all__ = [
+    "CliError",
+    "USER_ERRORS",
+    "is_user_error",
+    "log_to_stderr",
+    "argv_from_args",
+    "slurm_from_args",
+    "SLURM_FLAGS",
+    "rules_from_args",
+]
+
+
+SLURM_FLAGS = ("gpus", "partition", "comment", "constraint")
+
+
+class CliError(Exception):
+    """A mistake in how `dora` was called; reported as one `FATAL:` line, exit status 1."""
+
+
+# (module, class) of the error bases of the lower packages: an instance is a user mistake
+# or a state problem with a message meant for the user, never a bug of ours.
+USER_ERRORS = (
+    ("dora.cli.common", "CliError"),
+    ("dora_sig", "SigError"),
+    ("dora_link", "LinkError"),
+    ("dora_shep.errors", "ShepError"),
+    ("dora_grid.errors", "GridError"),
+)
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Whether `exc` comes from one of the packages' error hierarchies (none is imported)."""
+    for module, name in USER_ERRORS:
+        base = getattr(sys.modules.get(module), name, None)
+        if base is not None and isinstance(exc, base):
+            return True
+    return False
+
+
+def log_to_stderr(prefix: str) -> Callable[[str], None]:
+    """A log function printing `<prefix> message` on stderr (prefix bold on a terminal)."""
+    from dora.log import simple_log
+
+    def log(message: str) -> None:
+        simple_log(prefix, message)
+
+    return log
+
+
+def argv_from_args(main: "MainProtocol", args: Any) -> List[str]:
+    """The argv of the XP named on the command line: `-f SIG`'s stored argv, then argv.
+
+    Raises:
+        UnknownSignature: when `-f` names a sig with no stored argv.
+    """
+    argv = list(getattr(args, "argv", None) or [])
+    sig = getattr(args, "from_sig", None)
+    if sig:
+        argv = list(main.get_argv_from_sig(sig)) + argv
+    return argv
+
+
+def slurm_from_args(main: "MainProtocol", args: Any) -> "SlurmConfig":
+    """The project's default Slurm config updated with -g/-p/--dev/-c/--constraint."""
+    slurm = main.get_slurm_config()
+    for name in SLURM_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(slurm, name, value)
+    return slurm
+
+
+def rules_from_args(args: Any) -> "SubmitRules":
+    """SubmitRules from -r/-R/-D."""
+    from dora_shep.conf import SubmitRules
+
+    rules = SubmitRules()
+    for name in ("retry", "replace", "replace_done"):
+        setattr(rules, name, bool(getattr(args, name, False)))
+    return rules

@@ -1,0 +1,158 @@
+"""Configuration dataclasses: where XPs live (DoraConfig), what a job asks (SlurmConfig).
+
+Field names and defaults follow dora-search 0.1.13 so Hydra `dora:` / `slurm:` sections and
+`argparse_main(...)` keyword arguments written for it keep working. Two fields are new:
+`DoraConfig.backend` and `DoraConfig.slots`, for the local backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, List, Optional
+
+from .errors import ConfigError
+from .git_save import to_absolute_path
+
+__all__ = [
+    "BACKENDS",
+    "DoraConfig",
+    "ShepConfig",
+    "SlurmConfig",
+    "SubmitRules",
+    "update_from_args",
+]
+
+BACKENDS = ("auto", "local", "slurm")
+
+
+@dataclass
+class ShepConfig:
+    """File and folder names used by the Shepherd inside `DoraConfig.dir`."""
+
+    job_file: str = "job.pkl"
+    json_job_file: str = "job.json"
+    by_id: str = "by_id"
+    orphans: str = "orphans"
+    submitit_folder: str = "submitit"
+    latest_submitit: str = "latest"
+    arrays: str = "arrays"
+
+
+def _check_backend(value: Any) -> str:
+    if value not in BACKENDS:
+        raise ConfigError(
+            f"Unknown backend {value!r}: choose one of {', '.join(BACKENDS)} "
+            "(auto uses Slurm when a controller answers, else the local machine)."
+        )
+    return str(value)
+
+
+def _check_slots(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"Invalid slots {value!r}: the number of local slots is an integer >= 1, "
+            "or None to use one slot per visible GPU."
+        )
+    return value
+
+
+@dataclass
+class DoraConfig:
+    """Where and how Dora keeps XPs.
+
+    `dir` and `shared` are always absolute paths: relative values (at construction or
+    when assigned later) are taken against the folder Dora was started from
+    (`_DORA_ORIGINAL_DIR` inside a code clone, else the current folder). Symlinks are
+    kept as given.
+    """
+
+    dir: Path = Path("./outputs")
+    exclude: List[str] = field(default_factory=list)
+    git_save: bool = False
+    shared: Optional[Path] = None
+    grid_package: Optional[str] = None
+    history: str = "history.json"
+    xps: str = "xps"
+    shep: ShepConfig = field(default_factory=ShepConfig)
+    rendezvous_file: str = "rendezvous.txt"
+    use_rendezvous: bool = False
+    post_git_save_commands: List[str] = field(default_factory=list)
+    local_code: bool = False
+    backend: str = "auto"
+    slots: Optional[int] = None
+
+    _grids = "grids"
+    _codes = "codes"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("dir", "shared") and value is not None:
+            value = Path(to_absolute_path(Path(value)))
+        elif name == "backend":
+            value = _check_backend(value)
+        elif name == "slots":
+            value = _check_slots(value)
+        super().__setattr__(name, value)
+
+    def is_excluded(self, name: str) -> bool:
+        """Whether the delta entry `name` is left out of signatures."""
+        from dora_sig import is_excluded
+
+        return is_excluded(name, self.exclude)
+
+
+@dataclass
+class SlurmConfig:
+    """What one job asks for. `time` is in minutes; `gpus` is the total over nodes.
+
+    The local backend reads `gpus` (slots taken) and `time` (limit), and `python`
+    (interpreter of the job) when set; Slurm reads all of them.
+    """
+
+    gpus: int = 1
+    mem_per_gpu: float = 40
+    time: float = 1200
+    cpus_per_gpu: int = 10
+    cpus_per_task: Optional[int] = None
+    partition: Optional[str] = None
+    comment: Optional[str] = None
+    setup: List[str] = field(default_factory=list)
+    max_num_timeout: int = 20
+    constraint: str = ""
+    one_task_per_node: bool = False
+    array_parallelism: int = 256
+    exclude: Optional[str] = None
+    qos: Optional[str] = None
+    account: Optional[str] = None
+    dependents: int = 0
+    container_chdir: bool = False
+    force_chdir: Optional[bool] = None
+    srun_args: List[str] = field(default_factory=list)
+    python: Optional[str] = None
+    nodelist: Optional[List[str]] = None
+
+
+@dataclass
+class SubmitRules:
+    """What to do with XPs that already have a job (see `Shepherd.maybe_submit_lazy`).
+
+    `retry`: resubmit failed, cancelled, timed out or lost jobs. `replace`: cancel
+    pending or running jobs and submit again. `replace_done`: resubmit completed jobs.
+    `update` is kept for compatibility and not used.
+    """
+
+    retry: bool = False
+    update: bool = False
+    replace: bool = False
+    replace_done: bool = False
+
+
+def update_from_args(config: Any, namespace: Any) -> None:
+    """Copy into the dataclass `config` every same-named, non-None attribute of `namespace`."""
+    for item in dataclasses.fields(config):
+        value = getattr(namespace, item.name, None)
+        if value is not None:
+            setattr(config, item.name, value)
