@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -47,15 +48,25 @@ def test_push_appends_one_line_per_record_and_reloads(tmp_path: Path) -> None:
     assert [record["epoch"] for record in json.loads(path.read_text())] == [0, 1, 2, 3]
 
 
-def test_append_does_not_rewrite_the_file(tmp_path: Path) -> None:
+def test_append_does_not_rewrite_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.json"
     link = Link(path)
     link.push_metrics({"epoch": 0})
     inode = path.stat().st_ino
-    for epoch in range(1, 50):
+    written: List[int] = []
+    real_pwrite = os.pwrite
+
+    def counting_pwrite(fd: int, data: bytes, offset: int) -> int:
+        written.append(len(data))
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", counting_pwrite)
+    for epoch in range(1, 200):
         link.push_metrics({"epoch": epoch})
     assert path.stat().st_ino == inode
-    assert len(json.loads(path.read_text())) == 50
+    assert len(json.loads(path.read_text())) == 200
+    assert len(written) == 199 and max(written) < 30  # one short line per push
 
 
 def test_appending_to_a_dora_search_file_keeps_valid_json(tmp_path: Path) -> None:
@@ -259,3 +270,14 @@ def test_corrupt_file_refuses_every_write_and_stays_untouched(tmp_path: Path) ->
 
 def test_repr(tmp_path: Path) -> None:
     assert "records=0" in repr(Link(tmp_path / "h.json"))
+
+
+def test_importing_dora_link_imports_no_heavy_module() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, dora_link; "
+            "print(sorted(m for m in ('numpy', 'torch', 'omegaconf') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

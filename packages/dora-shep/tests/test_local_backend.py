@@ -124,7 +124,7 @@ def test_cancel_kills_the_job_and_its_children(main: Any) -> None:
     grandchild, child = int(pid_file.read_text()), started(xp)["pid"]
     assert pid_alive(grandchild) and pid_alive(child)
     backend.cancel([record])
-    assert state_of(backend, record).state == "CANCELLED"
+    wait_for(lambda: state_of(backend, record).state == "CANCELLED", what="CANCELLED")
     wait_for(lambda: not pid_alive(child) and not pid_alive(grandchild), 10, "processes gone")
 
 
@@ -134,7 +134,7 @@ def test_cancel_a_pending_job(main: Any, tmp_path: Path) -> None:
     _, [xp], [pending] = submit(main, [["--seed=9"]])
     wait_for(lambda: state_of(backend, running).state == "RUNNING", what="RUNNING")
     backend.cancel([pending])
-    assert state_of(backend, pending).state == "CANCELLED"
+    wait_for(lambda: state_of(backend, pending).state == "CANCELLED", what="CANCELLED")
     assert state_of(backend, running).state == "RUNNING"
     release.touch()
     wait_for(lambda: state_of(backend, running).state == "COMPLETED", what="COMPLETED")
@@ -192,3 +192,23 @@ def test_job_ids_never_repeat(main: Any) -> None:
     ids = backend.paths.allocate_ids(2) + backend.paths.allocate_ids(1)
     assert ids == ["local-1", "local-2", "local-3"]
     assert SlurmConfig().gpus == 1
+
+
+@pytest.mark.parametrize("worker", ["dora_shep.backends.local.worker", "fallback_worker"])
+def test_processes_left_behind_by_a_finished_job_are_killed(
+    main: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, worker: str
+) -> None:
+    """With /proc (Linux) and without (the macOS path: the whole group is killed)."""
+    from dora_shep.backends.local import backend as backend_module
+
+    tests = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr(backend_module, "WORKER", worker)
+    release = tmp_path / "release"
+    backend, [xp], [record] = submit(main, [["--spawn=true", f"--wait_file={release}"]])
+    pid_file = xp.folder / "grandchild.pid"
+    wait_for(pid_file.exists, what="the grandchild")
+    grandchild = int(pid_file.read_text())
+    release.touch()
+    wait_for(lambda: state_of(backend, record).state == "COMPLETED", what="COMPLETED")
+    wait_for(lambda: not pid_alive(grandchild), 10, "the grandchild to be killed")

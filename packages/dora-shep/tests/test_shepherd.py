@@ -113,7 +113,7 @@ def test_replace_cancels_the_running_job_first(main: Any, tmp_path: Path) -> Non
     wait_for(lambda: (shep.update(), sheep.state() == "RUNNING")[1], what="RUNNING")
     submit(shep, sheep, replace=True)
     assert sheep.job_id != old.job_id
-    assert shep.backend.states([old])[old.job_id].state == "CANCELLED"
+    wait_for(lambda: shep.backend.states([old])[old.job_id].state == "CANCELLED", what="cancel")
     release.touch()
     assert settle(shep, sheep) == "COMPLETED"
 
@@ -164,8 +164,7 @@ def test_a_failed_cancel_is_logged_and_the_commit_goes_on(main: Any, tmp_path: P
     fresh = shep.get_sheep_from_argv(["--seed=3"])
     submit(shep, fresh)
     assert any("Could not cancel jobs 1234" in line for line in shep.log)
-    shep.update()
-    assert running.state() == "CANCELLED"
+    wait_for(lambda: (shep.update(), running.state() == "CANCELLED")[1], what="CANCELLED")
     assert fresh.job_id is not None
     assert settle(shep, fresh) == "COMPLETED"
 

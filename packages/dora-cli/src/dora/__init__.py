@@ -60,7 +60,7 @@ _LATER = {
 }
 
 
-class NotAvailableYet(ImportError, AttributeError):
+class NotAvailableYet(ImportError):
     """A part of dora-search's API that this version of dora-cli does not provide yet."""
 
 
@@ -74,8 +74,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "hydra_main":
         raise ImportError(_HYDRA_MESSAGE)
-    if name in _LATER:
-        raise NotAvailableYet(_LATER[name])
+    if name in _LATER:  # an AttributeError keeps hasattr() working; importing says why
+        raise AttributeError(_LATER[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -22,7 +22,7 @@ __all__ = [
     "simple_log",
 ]
 
-logger = logging.getLogger("dora")
+_PACKAGES = ("dora", "dora_sig", "dora_link", "dora_shep", "dora_grid", "dora_lightning")
 _handler: Optional[logging.Handler] = None
 
 
@@ -66,7 +66,7 @@ def fatal(*args: Any) -> NoReturn:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    """Send the `dora` loggers to stderr, at DEBUG when `verbose` (else INFO)."""
+    """Send the loggers of dora and its packages to stderr, at DEBUG when `verbose`."""
     global _handler
     level = logging.DEBUG if verbose else logging.INFO
     if _handler is None:
@@ -74,18 +74,22 @@ def setup_logging(verbose: bool = False) -> None:
         _handler.setFormatter(
             logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
         )
-        logger.addHandler(_handler)
+        for name in _PACKAGES:
+            logging.getLogger(name).addHandler(_handler)
     _handler.setLevel(level)
-    logger.setLevel(level)
+    for name in _PACKAGES:
+        logging.getLogger(name).setLevel(level)
 
 
 def disable_logging() -> None:
     """Remove the handler added by `setup_logging` (the user's code configures its own)."""
     global _handler
     if _handler is not None:
-        logger.removeHandler(_handler)
+        for name in _PACKAGES:
+            logging.getLogger(name).removeHandler(_handler)
         _handler = None
-    logger.setLevel(logging.NOTSET)
+    for name in _PACKAGES:
+        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 class LogProgress:
@@ -141,7 +145,7 @@ class LogProgress:
     def _will_log(self) -> bool:
         return self.updates > 0 and self._index >= 1 and self._index % self._period() == 0
 
-    def __iter__(self) -> "LogProgress":
+    def __iter__(self) -> LogProgress:
         self._iterator = iter(self.iterable)
         self._index = -1
         self._infos = {}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["index_action", "sheep_log"]
 
 
-def sheep_log(sheep: "Sheep", what: str) -> Path:
+def sheep_log(sheep: Sheep, what: str) -> Path:
     """The log path of a sheep that has a job.
 
     Raises:
@@ -36,7 +36,7 @@ def sheep_log(sheep: "Sheep", what: str) -> Path:
 
 
 def index_action(
-    main: "MainProtocol", shepherd: "Shepherd", sheeps: Sequence["Sheep"], args: "RunGridArgs"
+    main: MainProtocol, shepherd: Shepherd, sheeps: Sequence[Sheep], args: RunGridArgs
 ) -> bool:
     """Run the `folder` / `log` / `tail` action asked in `args`, if any.
 
@@ -64,7 +64,7 @@ def index_action(
         else:
             path = sheep_log(sheep, "follow")
 
-            def done(sheep: "Sheep" = sheep) -> bool:
+            def done(sheep: Sheep = sheep) -> bool:
                 shepherd.update()
                 return sheep.is_done()
 

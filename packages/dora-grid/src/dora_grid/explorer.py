@@ -23,7 +23,7 @@ class Explorer:
         explore: function taking a `Launcher` and calling it once per XP.
     """
 
-    def __init__(self, explore: Callable[["Launcher"], Any]) -> None:
+    def __init__(self, explore: Callable[[Launcher], Any]) -> None:
         if not callable(explore):
             raise TypeError(
                 f"{type(self).__name__} wraps a function taking a launcher, "
@@ -31,7 +31,7 @@ class Explorer:
             )
         self.explore = explore
 
-    def __call__(self, launcher: "Launcher") -> None:
+    def __call__(self, launcher: Launcher) -> None:
         """Run the explore function with `launcher`."""
         self.explore(launcher)
 
@@ -59,7 +59,7 @@ class Explorer:
         """ANSI colour codes alternated over the table rows."""
         return ["0", "38;5;245"]
 
-    def process_sheep(self, sheep: "Sheep", history: List[dict]) -> Dict[str, Any]:
+    def process_sheep(self, sheep: Sheep, history: List[dict]) -> Dict[str, Any]:
         """Turn one XP and its history into a table row; overriding it replaces process_history.
 
         Raises:

@@ -35,15 +35,15 @@ class Herd:
     """
 
     def __init__(self) -> None:
-        self.sheeps: Dict[str, "Sheep"] = {}
-        self.slurm_configs: Dict[str, "SlurmConfig"] = {}
+        self.sheeps: Dict[str, Sheep] = {}
+        self.slurm_configs: Dict[str, SlurmConfig] = {}
         self.job_arrays: List[List[str]] = []
-        self._array_slurm: Optional["SlurmConfig"] = None
+        self._array_slurm: Optional[SlurmConfig] = None
 
     def __len__(self) -> int:
         return len(self.sheeps)
 
-    def __iter__(self) -> Iterator["Sheep"]:
+    def __iter__(self) -> Iterator[Sheep]:
         return iter(self.sheeps.values())
 
     @property
@@ -52,7 +52,7 @@ class Herd:
         return self._array_slurm is not None
 
     @contextmanager
-    def job_array(self, slurm: "SlurmConfig") -> Iterator[None]:
+    def job_array(self, slurm: SlurmConfig) -> Iterator[None]:
         """Group every XP added inside the block into one job array using `slurm`.
 
         Raises:
@@ -71,7 +71,7 @@ class Herd:
         finally:
             self._array_slurm = None
 
-    def add(self, shepherd: "Shepherd", argv: Sequence[str], slurm: "SlurmConfig") -> "Sheep":
+    def add(self, shepherd: Shepherd, argv: Sequence[str], slurm: SlurmConfig) -> Sheep:
         """Evaluate `argv` into a sheep and add it, unless its sig is already in the herd.
 
         Raises:
@@ -97,7 +97,7 @@ class Herd:
         return sheep
 
 
-def _evaluate(shepherd: "Shepherd", argv: Sequence[str]) -> "Sheep":
+def _evaluate(shepherd: Shepherd, argv: Sequence[str]) -> Sheep:
     """Build the sheep of `argv`; a parser exiting (argparse) becomes a grid error."""
     try:
         return shepherd.get_sheep_from_argv(list(argv))

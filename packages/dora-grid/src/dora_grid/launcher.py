@@ -37,10 +37,10 @@ class Launcher:
 
     def __init__(
         self,
-        shepherd: "Shepherd",
-        main: "MainProtocol",
-        herd: "Herd",
-        slurm: "SlurmConfig",
+        shepherd: Shepherd,
+        main: MainProtocol,
+        herd: Herd,
+        slurm: SlurmConfig,
         argv: Optional[Sequence[str]] = None,
     ) -> None:
         self._shepherd = shepherd
@@ -55,14 +55,14 @@ class Launcher:
         return list(self._argv)
 
     @property
-    def slurm_config(self) -> "SlurmConfig":
+    def slurm_config(self) -> SlurmConfig:
         """A copy of this launcher's Slurm config."""
         return copy.deepcopy(self._slurm)
 
-    def _copy(self) -> "Launcher":
+    def _copy(self) -> Launcher:
         return Launcher(self._shepherd, self._main, self._herd, self._slurm, self._argv)
 
-    def bind_(self, *args: Any, **kwargs: Any) -> "Launcher":
+    def bind_(self, *args: Any, **kwargs: Any) -> Launcher:
         """Bind arguments to this launcher, in place; returns the launcher."""
         for arg in args:
             self._argv.extend(self._main.value_to_argv(arg))
@@ -70,11 +70,11 @@ class Launcher:
             self._argv.extend(self._main.value_to_argv(kwargs))
         return self
 
-    def bind(self, *args: Any, **kwargs: Any) -> "Launcher":
+    def bind(self, *args: Any, **kwargs: Any) -> Launcher:
         """Return a copy of this launcher with more arguments bound (none: a plain copy)."""
         return self._copy().bind_(*args, **kwargs)
 
-    def slurm_(self, **kwargs: Any) -> "Launcher":
+    def slurm_(self, **kwargs: Any) -> Launcher:
         """Change Slurm config fields of this launcher, in place; returns the launcher.
 
         Raises:
@@ -89,7 +89,7 @@ class Launcher:
             setattr(self._slurm, key, value)
         return self
 
-    def slurm(self, **kwargs: Any) -> "Launcher":
+    def slurm(self, **kwargs: Any) -> Launcher:
         """Return a copy of this launcher with Slurm config fields changed."""
         return self._copy().slurm_(**kwargs)
 

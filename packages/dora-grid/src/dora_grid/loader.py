@@ -8,7 +8,7 @@ import os
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, List
+from typing import TYPE_CHECKING, Iterable, List
 
 from .errors import GridImportError, GridNotFound, GridPackageNotFound, NoExplorer, NotAnExplorer
 from .explorer import Explorer
@@ -26,19 +26,30 @@ __all__ = [
 ]
 
 
-def grid_package(main: "MainProtocol") -> str:
+def grid_package(main: MainProtocol) -> str:
     """The grid package: `dora.grid_package` when set, else `<package>.grids`."""
     return main.dora.grid_package or f"{main.package}.grids"
 
 
-def user_traceback(exc: BaseException) -> str:
-    """Format `exc` with the import machinery's frames and this module's frames left out."""
-    here = os.path.abspath(__file__)
+def _is_machinery(filename: str) -> bool:
+    """Frames of the import system and of this module: noise in a user's traceback."""
+    if filename.startswith("<frozen importlib"):
+        return True
+    path = os.path.abspath(filename)
+    return path == os.path.abspath(__file__) or path.startswith(_IMPORTLIB_DIR)
+
+
+_IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__ or "")) + os.sep
+
+
+def user_traceback(exc: BaseException, skip_files: Iterable[str] = ()) -> str:
+    """Format `exc` without the frames of the import machinery, of this module, and of
+    `skip_files` (the caller's own files)."""
+    skip = {os.path.abspath(name) for name in skip_files}
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith("<frozen importlib")
-        and os.path.abspath(frame.filename) != here
+        if not _is_machinery(frame.filename) and os.path.abspath(frame.filename) not in skip
     ]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
@@ -53,7 +64,7 @@ def _import(module: str) -> ModuleType:
         raise GridImportError(module, user_traceback(exc)) from None
 
 
-def grid_package_dir(main: "MainProtocol") -> Path:
+def grid_package_dir(main: MainProtocol) -> Path:
     """The folder of the grid package, importing the package.
 
     Raises:
@@ -92,7 +103,7 @@ def _walk(folder: Path, prefix: str) -> List[str]:
     return names
 
 
-def list_grids(main: "MainProtocol") -> List[str]:
+def list_grids(main: MainProtocol) -> List[str]:
     """Every grid name of the project, sorted; files and folders starting with `_` are
     private (helpers such as custom Explorer classes) and left out."""
     return _walk(grid_package_dir(main), "")
@@ -106,7 +117,7 @@ def normalize_grid_name(name: str) -> str:
     return name
 
 
-def load_explorer(main: "MainProtocol", grid_name: str) -> Explorer:
+def load_explorer(main: MainProtocol, grid_name: str) -> Explorer:
     """Import the grid named `grid_name` and return its `explorer`.
 
     Raises:

@@ -25,9 +25,9 @@ def _is_tty(stream: TextIO) -> bool:
 
 
 def draw(
-    main: "MainProtocol",
-    explorer: "Explorer",
-    sheeps: Sequence["Sheep"],
+    main: MainProtocol,
+    explorer: Explorer,
+    sheeps: Sequence[Sheep],
     trim: Optional[int] = None,
     trim_last: bool = False,
     out: Optional[TextIO] = None,
@@ -61,10 +61,10 @@ def countdown(seconds: float, out: TextIO) -> None:
 
 
 def monitor(
-    main: "MainProtocol",
-    explorer: "Explorer",
-    shepherd: "Shepherd",
-    sheeps: Sequence["Sheep"],
+    main: MainProtocol,
+    explorer: Explorer,
+    shepherd: Shepherd,
+    sheeps: Sequence[Sheep],
     grid_name: str,
     interval: float = 5.0,
     keep_going: bool = True,

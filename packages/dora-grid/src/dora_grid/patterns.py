@@ -58,7 +58,7 @@ def pick_index(items: Sequence[T], index: int, what: str = "index") -> T:
 
 
 def filter_sheep(
-    main: "MainProtocol", sheeps: Sequence[T], patterns: Iterable[Union[str, int]]
+    main: MainProtocol, sheeps: Sequence[T], patterns: Iterable[Union[str, int]]
 ) -> List[T]:
     """Keep the sheep whose full short name matches all name patterns, then pick indexes.
 

@@ -12,22 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from .errors import ClearDryRunError, GridError, GridEvaluationError
+from .actions import index_action
+from .errors import ClearDryRunError, GridEvaluationError
 from .herd import Herd
 from .launcher import Launcher
 from .loader import user_traceback
-from .reconcile import (
-    clear_sheeps,
-    link_sheeps,
-    load_stale,
-    schedule,
-    unlink_stale,
-)
+from .monitor import monitor
+from .patterns import filter_sheep
+from .reconcile import StaleXP, clear_sheeps, link_sheeps, load_stale, schedule, unlink_stale
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.conf import SlurmConfig, SubmitRules
     from dora_shep.main import MainProtocol
-    from dora_shep.shepherd import Sheep
+    from dora_shep.shepherd import Sheep, Shepherd
 
     from .explorer import Explorer
 
@@ -66,48 +63,81 @@ def stderr_log(prefix: str) -> Callable[[str], None]:
     return log
 
 
-def grid_folder(main: "MainProtocol", grid_name: str) -> Path:
+def grid_folder(main: MainProtocol, grid_name: str) -> Path:
     """`<dir>/grids/<grid_name>`: one symlink per XP the grid held last time."""
     return Path(main.dora.dir) / main.dora._grids / grid_name
 
 
-def _evaluate(explorer: "Explorer", launcher: Launcher, grid_name: str) -> None:
+# Frames of the explorer call itself: noise in the user's traceback.
+_WRAPPERS = (__file__, str(Path(__file__).with_name("explorer.py")))
+
+
+def _evaluate(explorer: Explorer, launcher: Launcher, grid_name: str) -> None:
+    """Run the explore function; nothing has been touched yet when this raises."""
     try:
         explorer(launcher)
-    except GridError as exc:
-        raise type(exc)(f"{exc}\n{_location(exc)}") from None
-    except (Exception, SystemExit) as exc:
+    except Exception as exc:
+        if _is_ours(exc):  # a message for the user already: add where it happened
+            exc.args = (f"{exc}\n{_location(exc)}".rstrip(),)
+            raise
         raise GridEvaluationError(
             f"Grid {grid_name} raised while it was evaluated; nothing was scheduled or "
-            f"cancelled.\n{user_traceback(exc).rstrip()}"
+            f"cancelled.\n{user_traceback(exc, _WRAPPERS).rstrip()}"
+        ) from None
+    except SystemExit as exc:
+        raise GridEvaluationError(
+            f"Grid {grid_name} exited (status {exc.code}) while it was evaluated; nothing "
+            f"was scheduled or cancelled.\n{user_traceback(exc, _WRAPPERS).rstrip()}"
         ) from None
 
 
+_OURS = ("dora_grid", "dora_shep", "dora_sig", "dora_link", "dora")
+
+
+def _is_ours(exc: BaseException) -> bool:
+    """Whether `exc` is one of the packages' own errors (GridError, ShepError, SigError...)."""
+    return type(exc).__module__.split(".")[0] in _OURS
+
+
 def _location(exc: BaseException) -> str:
-    """Where in user code a grid error was raised (the last frame outside dora_grid)."""
+    """Where in the user's code an error was raised: the last frame outside our packages."""
+    import sys
     import traceback
 
-    here = str(Path(__file__).parent)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(here)]
+    folders = []
+    for name in _OURS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            folders.append(str(Path(module.__file__).parent))  # type: ignore[arg-type]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not any(frame.filename.startswith(folder) for folder in folders)
+    ]
     if not frames:
         return ""
     frame = frames[-1]
-    return f"  File \"{frame.filename}\", line {frame.lineno}: {frame.line or ''}".rstrip()
+    return f'  File "{frame.filename}", line {frame.lineno}: {frame.line or ""}'
 
 
 def _confirm(count: int) -> bool:
-    answer = input(f"This deletes the folders of {count} XP(s). Confirm [yN]: ")
+    """Ask on the terminal; anything but y / Y (or no input at all) means no."""
+    try:
+        answer = input(f"This deletes the folders of {count} XP(s). Confirm [yN]: ")
+    except EOFError:
+        print()
+        return False
     return answer.strip().lower() == "y"
 
 
 def run_grid(
-    main: "MainProtocol",
-    explorer: "Explorer",
+    main: MainProtocol,
+    explorer: Explorer,
     grid_name: str,
-    rules: Optional["SubmitRules"] = None,
-    slurm: Optional["SlurmConfig"] = None,
+    rules: Optional[SubmitRules] = None,
+    slurm: Optional[SlurmConfig] = None,
     args: Optional[RunGridArgs] = None,
-) -> List["Sheep"]:
+) -> List[Sheep]:
     """Schedule what the grid asks for, cancel what left it, then show the table.
 
     Args:
@@ -138,13 +168,9 @@ def run_grid(
     herd = Herd()
     _evaluate(explorer, Launcher(shepherd, main, herd, slurm), grid_name)
     shepherd.update()
-
-    from .patterns import filter_sheep
-
     sheeps = filter_sheep(main, list(herd.sheeps.values()), args.patterns)
     folder = grid_folder(main, grid_name)
     stale = load_stale(shepherd, main, folder, set(herd.sheeps), log)
-
     if args.clear:
         if args._from_commandline and sheeps and not _confirm(len(sheeps)):
             log("Aborting: nothing was cleared.")
@@ -152,18 +178,8 @@ def run_grid(
         sheeps = clear_sheeps(shepherd, herd, sheeps, log)
     shepherd.update()
     if not args.cancel:
-        schedule(shepherd, herd, sheeps, rules, args.dry_run, log)
-    for old in stale:
-        if old.sheep is not None and old.running:
-            log(f"Canceling job {old.job_id} for no longer required sheep {old.label}")
-            if not args.dry_run:
-                shepherd.cancel_lazy(old.sheep)
-    if args.cancel:
-        for sheep in sheeps:
-            if sheep.job is not None and not sheep.is_done():
-                log(f"Canceling job {sheep.job_id} for sheep {sheep.xp.sig}/{main.get_name(sheep.xp)}")
-                if not args.dry_run:
-                    shepherd.cancel_lazy(sheep)
+        schedule(main, shepherd, herd, sheeps, rules, args.dry_run, log)
+    _queue_cancels(main, shepherd, sheeps if args.cancel else [], stale, args.dry_run, log)
     if not args.dry_run:
         link_sheeps(folder, sheeps, log)
         shepherd.commit()
@@ -176,14 +192,33 @@ def run_grid(
     if not sheeps:
         log("No sheep to handle.")
         return sheeps
-    from .actions import index_action
     if index_action(main, shepherd, sheeps, args):
         return sheeps
-    from .monitor import monitor
-
     monitor(
         main, explorer, shepherd, sheeps, grid_name, interval=args.interval,
         keep_going=args.monitor, trim=args.trim, trim_last=args.trim_last,
         silent=args.silent, jupyter=args.jupyter,
     )
     return sheeps
+
+
+def _queue_cancels(
+    main: MainProtocol,
+    shepherd: Shepherd,
+    selected: List[Sheep],
+    stale: List[StaleXP],
+    dry_run: bool,
+    log: Callable[[str], None],
+) -> None:
+    """Queue the cancellation of unfinished jobs: XPs that left the grid, and `selected`."""
+    verb = "Would cancel" if dry_run else "Canceling"
+    for old in stale:
+        if old.sheep is not None and old.running:
+            log(f"{verb} job {old.job_id} for no longer required sheep {old.label}")
+            if not dry_run:
+                shepherd.cancel_lazy(old.sheep)
+    for sheep in selected:
+        if sheep.job is not None and not sheep.is_done():
+            log(f"{verb} job {sheep.job_id} for sheep {sheep.xp.sig}/{main.get_name(sheep.xp)}")
+            if not dry_run:
+                shepherd.cancel_lazy(sheep)

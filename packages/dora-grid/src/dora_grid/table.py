@@ -34,7 +34,7 @@ class GridTable:
     failures: List[str] = field(default_factory=list)
 
 
-def sheep_state(sheep: "Sheep") -> Optional[str]:
+def sheep_state(sheep: Sheep) -> Optional[str]:
     """The sheep's state, or `"UNKNOWN"` when it cannot be read (never raises)."""
     try:
         return sheep.state()
@@ -42,7 +42,7 @@ def sheep_state(sheep: "Sheep") -> Optional[str]:
         return "UNKNOWN"
 
 
-def _histories(main: "MainProtocol", sheeps: Sequence["Sheep"]) -> Tuple[List[list], Dict[int, str]]:
+def _histories(main: MainProtocol, sheeps: Sequence[Sheep]) -> Tuple[List[list], Dict[int, str]]:
     """The history of every sheep, and what went wrong for those that could not be read."""
     histories: List[list] = []
     errors: Dict[int, str] = {}
@@ -71,14 +71,14 @@ def _trim(
     return [history[:length] for history in histories]
 
 
-def _metrics(explorer: "Explorer", sheep: "Sheep", history: list) -> Dict[str, Any]:
+def _metrics(explorer: Explorer, sheep: Sheep, history: list) -> Dict[str, Any]:
     try:
         return dict(explorer.process_sheep(sheep, history))
     except NotImplementedError:
         return dict(explorer.process_history(history))
 
 
-def _failure(index: int, sheep: "Sheep", name: str) -> str:
+def _failure(index: int, sheep: Sheep, name: str) -> str:
     reason = getattr(sheep, "reason", None) or "no reason recorded"
     log = getattr(sheep, "log", None)
     where = f" (log: {log})" if log else ""
@@ -86,9 +86,9 @@ def _failure(index: int, sheep: "Sheep", name: str) -> str:
 
 
 def build_table(
-    main: "MainProtocol",
-    explorer: "Explorer",
-    sheeps: Sequence["Sheep"],
+    main: MainProtocol,
+    explorer: Explorer,
+    sheeps: Sequence[Sheep],
     trim: Optional[int] = None,
     trim_last: bool = False,
 ) -> GridTable:
@@ -129,7 +129,7 @@ def build_table(
     return GridTable(lines, base_name, notes, failures)
 
 
-def render_table(explorer: "Explorer", table: GridTable, colors: bool = False) -> str:
+def render_table(explorer: Explorer, table: GridTable, colors: bool = False) -> str:
     """Render a GridTable with treetable, plus the base-name line and the notes."""
     import treetable as tt
 

@@ -36,16 +36,16 @@ def _read_at(fd: int, offset: int) -> bytes:  # pragma: no cover - platforms wit
 
 
 def pwrite_all(fd: int, data: bytes, offset: int) -> None:
-    """Write all of `data` at `offset`, looping over short writes."""
-    view = memoryview(data)
-    while view:
+    """Write all of `data` at `offset`, going on after short writes."""
+    written = 0
+    while True:
         if _HAS_PWRITE:
-            written = os.pwrite(fd, view, offset)
+            written += os.pwrite(fd, data[written:] if written else data, offset + written)
         else:  # pragma: no cover - platforms without pwrite
-            os.lseek(fd, offset, os.SEEK_SET)
-            written = os.write(fd, view)
-        view = view[written:]
-        offset += written
+            os.lseek(fd, offset + written, os.SEEK_SET)
+            written += os.write(fd, data[written:])
+        if written >= len(data):
+            return
 
 
 _HAS_PWRITE = hasattr(os, "pwrite")

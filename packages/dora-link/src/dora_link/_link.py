@@ -9,7 +9,6 @@ from typing import Any, List, Optional, Tuple, Union
 
 from dora_sig import to_jsonable
 
-from ._errors import CorruptHistoryError
 from ._rank import default_is_writer
 from ._store import HistoryFile, read_records
 
@@ -90,8 +89,6 @@ class Link:
             return
         try:
             records = self._store.load()
-        except CorruptHistoryError:
-            raise
         except OSError as error:
             logger.warning("Could not read the history %s: %s", self._store.path, error)
             return
@@ -134,9 +131,7 @@ class Link:
                 self._known = store.rewrite(self.history)
             else:
                 self._known = store.sync(self.history, self._known)
-        except CorruptHistoryError:
-            raise
-        except OSError as error:
+        except OSError as error:  # CorruptHistoryError is no OSError: it goes through
             store.invalidate()
             logger.warning("Could not save the history to %s (%s); training goes on and the "
                            "next push tries again.", store.path, error)

@@ -25,7 +25,6 @@ __all__ = ["HistoryFile", "read_records"]
 logger = logging.getLogger("dora_link")
 
 _READ_ATTEMPTS = 6
-_PWRITE = getattr(os, "pwrite", None)
 
 
 class _State:
@@ -48,11 +47,13 @@ def _state_of(scan: Scan, text: str, stamp: Stamp) -> _State:
     return _State(stamp, len(scan.records), scan.header, end, stamp[2], scan.torn)
 
 
-_Read = Tuple[Scan, str, Stamp]
+#: What one read gives: the parsed file, its text, and its stamp (None when the file
+#: changed while it was read, so that the text may not be what the stamp describes).
+_Read = Tuple[Scan, str, Optional[Stamp]]
 
 
-def _read_once(path: Path) -> Optional[Tuple[Scan, str, Stamp, bool]]:
-    """Read and parse `path` once: None when missing, else (scan, text, stamp, stable)."""
+def _read_once(path: Path) -> Optional[_Read]:
+    """Read and parse `path` once: None when it is missing."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -65,15 +66,15 @@ def _read_once(path: Path) -> Optional[Tuple[Scan, str, Stamp, bool]]:
         os.close(fd)
     text, cut = decode_history(data, str(path))
     scan = parse_history(text, str(path), cut)
-    return scan, text, after, before == after and after[2] == len(data)
+    return scan, text, after if before == after and after[2] == len(data) else None
 
 
 def read_records(path: Path) -> Optional[_Read]:
     """Read `path` tolerantly, retrying while a write in flight makes it look damaged.
 
     Returns:
-        None when the file is missing, else (scan, text, stamp) of a stable read (or of
-        the last read, when the file kept changing).
+        None when the file is missing, else what a stable read gives (or the last read,
+        with no stamp, when the file kept changing).
 
     Raises:
         CorruptHistoryError: the file stays damaged over several reads.
@@ -85,8 +86,8 @@ def read_records(path: Path) -> Optional[_Read]:
             if attempt == _READ_ATTEMPTS - 1:
                 raise
         else:
-            if result is None or result[3] or attempt == _READ_ATTEMPTS - 1:
-                return None if result is None else (result[0], result[1], result[2])
+            if result is None or result[2] is not None or attempt == _READ_ATTEMPTS - 1:
+                return result
         time.sleep(0.002 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -114,7 +115,8 @@ class HistoryFile:
         if result is None:
             return []
         scan, text, stamp = result
-        self._state = _state_of(scan, text, stamp)
+        if stamp is not None:
+            self._state = _state_of(scan, text, stamp)
         return scan.records
 
     def sync(self, history: List[Any], known: int) -> int:
@@ -177,8 +179,7 @@ class HistoryFile:
         # "\n" for the first record) and the clean tail "\n]\n" is 3 bytes long.
         if state.torn or state.size - end > (3 if state.count else 2):
             os.ftruncate(fd, end)
-        if _PWRITE is None or _PWRITE(fd, data, end) != len(data):
-            pwrite_all(fd, data, end)  # rewrites the same bytes after a short write
+        pwrite_all(fd, data, end)
         stat = os.fstat(fd)
         size = end + len(data)
         if stat.st_size == size:

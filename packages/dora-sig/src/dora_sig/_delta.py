@@ -51,11 +51,11 @@ def _walk(base: Mapping, other: Mapping, prefix: str, delta: List[Pair]) -> None
     added = sorted(set(other.keys()) - set(base_keys))
     for key in sorted(base_keys):
         name = f"{prefix}{key}"
+        base_value = base[key]
         if key not in other:
             raise DeltaError(
                 f"The configuration has no key {name!r} while the defaults have it: "
                 "deleting keys is not supported, set it to a value instead.")
-        base_value = base[key]
         other_value = other[key]
         if isinstance(base_value, Mapping):
             if not isinstance(other_value, Mapping):

@@ -100,8 +100,7 @@ _MISSING: Any = _Missing()
 
 
 def _key(key: Any) -> Any:
-    kind = type(key)
-    if kind is str or kind is int or kind is float or kind is bool or key is None:
+    if type(key) in _ATOMS:
         return key
     if isinstance(key, _PLAIN_KEY_TYPES) or hasattr(key, "tolist"):
         converted = to_jsonable(key)

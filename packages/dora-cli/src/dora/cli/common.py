@@ -58,7 +58,7 @@ def log_to_stderr(prefix: str) -> Callable[[str], None]:
     return log
 
 
-def argv_from_args(main: "MainProtocol", args: Any) -> List[str]:
+def argv_from_args(main: MainProtocol, args: Any) -> List[str]:
     """The argv of the XP named on the command line: `-f SIG`'s stored argv, then argv.
 
     Raises:
@@ -71,7 +71,7 @@ def argv_from_args(main: "MainProtocol", args: Any) -> List[str]:
     return argv
 
 
-def slurm_from_args(main: "MainProtocol", args: Any) -> "SlurmConfig":
+def slurm_from_args(main: MainProtocol, args: Any) -> SlurmConfig:
     """The project's default Slurm config updated with -g/-p/--dev/-c/--constraint."""
     slurm = main.get_slurm_config()
     for name in SLURM_FLAGS:
@@ -81,7 +81,7 @@ def slurm_from_args(main: "MainProtocol", args: Any) -> "SlurmConfig":
     return slurm
 
 
-def rules_from_args(args: Any) -> "SubmitRules":
+def rules_from_args(args: Any) -> SubmitRules:
     """SubmitRules from -r/-R/-D."""
     from dora_shep.conf import SubmitRules
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
@@ -75,18 +74,14 @@ def _import(name: str, cwd: Path) -> object:
 
 
 def _user_failure(name: str, exc: BaseException) -> str:
-    frames = [
-        frame for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith("<frozen importlib")
-        and os.path.abspath(frame.filename) != os.path.abspath(__file__)
-    ]
-    text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc))
-    return f"Importing {name} raised:\nTraceback (most recent call last):\n{text.rstrip()}"
+    from dora_grid.loader import user_traceback
+
+    return f"Importing {name} raised:\n{user_traceback(exc, [__file__]).rstrip()}"
 
 
 def find_main(
     package: Optional[str] = None, main_module: Optional[str] = None, cwd: Optional[Path] = None
-) -> "MainProtocol":
+) -> MainProtocol:
     """Import and return the project's decorated main.
 
     Raises:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["action"]
 
 
-def _list(main: "MainProtocol") -> int:
+def _list(main: MainProtocol) -> int:
     from dora_grid.loader import grid_package, list_grids
 
     grids = list_grids(main)
@@ -25,7 +25,7 @@ def _list(main: "MainProtocol") -> int:
     return 0
 
 
-def action(args: Any, main: "MainProtocol") -> int:
+def action(args: Any, main: MainProtocol) -> int:
     """List the grids (no name), or run the named one; returns 0 when it ran."""
     from dora_grid.loader import load_explorer, normalize_grid_name
     from dora_grid.run import RunGridArgs, run_grid

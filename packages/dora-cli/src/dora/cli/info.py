@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["action"]
 
 
-def _find(main: "MainProtocol", shepherd: "Shepherd", args: Any) -> "Sheep":
+def _find(main: MainProtocol, shepherd: Shepherd, args: Any) -> Sheep:
     if args.job_id:
         if args.argv or args.from_sig:
             raise CliError("-j/--job_id names the XP already: give no argv and no -f with it.")
@@ -30,7 +30,7 @@ def _find(main: "MainProtocol", shepherd: "Shepherd", args: Any) -> "Sheep":
     return shepherd.get_sheep_from_argv(argv_from_args(main, args))
 
 
-def _describe(main: "MainProtocol", sheep: "Sheep") -> None:
+def _describe(main: MainProtocol, sheep: Sheep) -> None:
     state = sheep.state()
     print(f"XP {sheep.xp.sig}: {main.get_name(sheep.xp) or '(baseline)'}")
     print(f"  state:  {state or 'never scheduled'}")
@@ -44,7 +44,7 @@ def _describe(main: "MainProtocol", sheep: "Sheep") -> None:
         print(f"  log:    {sheep.log}")
 
 
-def action(args: Any, main: "MainProtocol") -> int:
+def action(args: Any, main: MainProtocol) -> int:
     """Print what is known of the XP; -C cancels it, -l / -t show its log, -m its metrics."""
     from dora_shep.shepherd import Shepherd
 

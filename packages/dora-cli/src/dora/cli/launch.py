@@ -13,17 +13,18 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["action"]
 
 
-def _running(sheep: "Sheep") -> bool:
+def _running(sheep: Sheep) -> bool:
     return sheep.job is not None and not sheep.is_done()
 
 
-def _cancel(shepherd: "Shepherd", sheep: "Sheep", log: Any) -> None:
+def _cancel(shepherd: Shepherd, sheep: Sheep, log: Any) -> None:
     log(f"Canceling job {sheep.job_id} of XP {sheep.xp.sig}")
     shepherd.cancel_lazy(sheep)
     shepherd.commit()
 
 
-def _follow(shepherd: "Shepherd", sheep: "Sheep", attach: bool, log: Any) -> int:
+def _follow(shepherd: Shepherd, sheep: Sheep, attach: bool, log: Any) -> int:
+    from dora_grid.actions import sheep_log
     from dora_grid.follow import follow_log
 
     def done() -> bool:
@@ -31,7 +32,7 @@ def _follow(shepherd: "Shepherd", sheep: "Sheep", attach: bool, log: Any) -> int
         return sheep.is_done()
 
     try:
-        follow_log(sheep.log, done)
+        follow_log(sheep_log(sheep, "follow"), done)
     except KeyboardInterrupt:
         if attach:
             _cancel(shepherd, sheep, log)
@@ -42,7 +43,7 @@ def _follow(shepherd: "Shepherd", sheep: "Sheep", attach: bool, log: Any) -> int
     return 0 if state == "COMPLETED" else 1
 
 
-def action(args: Any, main: "MainProtocol") -> int:
+def action(args: Any, main: MainProtocol) -> int:
     """Schedule the XP (or cancel it with -C), then follow its log unless --no_tail."""
     from dora_grid.clear import reliable_rmtree
     from dora_shep.shepherd import Shepherd

@@ -14,12 +14,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["action"]
 
 
-def _check_job(main: "MainProtocol", argv: list, clear: bool, log: Any) -> None:
+def _check_job(main: MainProtocol, argv: list, clear: bool, log: Any) -> None:
     """Warn about (or with --clear, cancel) a job of this XP, then clear its folder."""
+    from dora.log import red
     from dora_grid.clear import reliable_rmtree
     from dora_shep.shepherd import Shepherd
-
-    from dora.log import red
 
     shepherd = Shepherd(main, log=log)
     sheep = shepherd.get_sheep_from_argv(argv)
@@ -37,7 +36,7 @@ def _check_job(main: "MainProtocol", argv: list, clear: bool, log: Any) -> None:
         reliable_rmtree(sheep.xp.folder)
 
 
-def action(args: Any, main: "MainProtocol") -> int:
+def action(args: Any, main: MainProtocol) -> int:
     """Run the XP of the given argv in this process; returns 0 when main returns."""
     log = log_to_stderr("Run:")
     if args.ddp:

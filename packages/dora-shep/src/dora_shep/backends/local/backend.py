@@ -59,6 +59,13 @@ class LocalBackend:
     def __init__(self, dora: DoraConfig) -> None:
         self.dora = dora
         self.paths = LocalPaths(dora.dir / "local")
+        self._gpus: Optional[List[str]] = None
+
+    def visible_gpus(self) -> List[str]:
+        """The GPUs jobs may use, read once per backend (see `slots.visible_gpus`)."""
+        if self._gpus is None:
+            self._gpus = visible_gpus()
+        return list(self._gpus)
 
     def log_path(self, xp: XP, job_id: str) -> Path:
         """The log of job `job_id` of `xp`: `<xp folder>/local/<job id>.log`."""
@@ -73,7 +80,7 @@ class LocalBackend:
         """
         if not xps:
             return []
-        gpus = visible_gpus()
+        gpus = self.visible_gpus()
         total = count_slots(self.dora.slots, gpus)
         needed = slots_needed(slurm.gpus)
         if needed > total:

@@ -119,11 +119,13 @@ class Supervisor:
                 env["CUDA_VISIBLE_DEVICES"] = devices_for(slots, gpus) or ""
         return env
 
-    def _terminate(self) -> None:
-        """SIGTERM the job's processes (our whole group when we lead it)."""
+    def _terminate(self, process: subprocess.Popen) -> None:
+        """SIGTERM the job's processes (our whole group when we lead it, else the child)."""
         try:
             if self.own_group:
                 os.killpg(os.getpgrp(), signal.SIGTERM)
+            else:
+                process.terminate()
         except OSError:
             pass
 
@@ -166,7 +168,7 @@ class Supervisor:
                     stop = "TIMEOUT"
                 if stop is not None:
                     self.log(f"stopping ({stop.lower()})")
-                    self._terminate()
+                    self._terminate(process)
                     stop_at = now + GRACE_S
             elif now >= stop_at:
                 code = None
@@ -195,8 +197,10 @@ class Supervisor:
         self.log(state + (f" ({reason})" if reason else ""))
         sys.stdout.flush()
         sys.stderr.flush()
+        if not self.own_group:  # started by hand: the group is not ours to clean
+            return
         leftovers = _leftover_processes()
-        if leftovers is None and self.own_group:
+        if leftovers is None:
             os.killpg(os.getpgrp(), signal.SIGKILL)  # ends this supervisor too
         for pid in leftovers or []:
             try:
