@@ -62,6 +62,19 @@ def test_run_ddp_is_refused_with_a_clear_message(project: Dora) -> None:
 def test_run_errors_of_the_training_code_are_shown(project: Dora) -> None:
     proc = project("run", "--", "--fail")
     assert proc.returncode == 1 and "RuntimeError: asked to fail" in proc.stderr
+    assert "train.py\", line" in proc.stderr
+
+
+def test_run_shows_the_traceback_of_a_dora_error_raised_by_the_training_code(
+    project: Dora
+) -> None:
+    train = project.cwd / "proj" / "train.py"
+    train.write_text(train.read_text().replace(
+        "    if xp.cfg.fail:", "    xp.link.push_metrics({'bad': object()})\n    if xp.cfg.fail:"))
+    proc = project("run")
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "push_metrics" in proc.stderr
+    assert "is not jsonable" in proc.stderr or "NotJsonable" in proc.stderr
 
 
 def test_info_describes_an_xp_never_scheduled(project: Dora) -> None:

@@ -52,3 +52,13 @@ def submit(main: Any, argvs: list, **slurm: Any) -> tuple:
 def state_of(backend: Any, record: Any) -> Any:
     """The JobStatus of one record."""
     return backend.states([record])[record.job_id]
+
+
+def with_tests_on_path() -> dict:
+    """os.environ with the tests folder first on PYTHONPATH (for child processes)."""
+    import os
+    from pathlib import Path
+
+    tests = str(Path(__file__).resolve().parent)
+    old = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([tests, old]) if old else tests)

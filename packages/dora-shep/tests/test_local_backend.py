@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shep_helpers import pid_alive, state_of, submit, wait_for
+from shep_helpers import pid_alive, state_of, submit, wait_for, with_tests_on_path
 
 from dora_shep.backends import choose_backend
 from dora_shep.backends.local.backend import LocalBackend
@@ -106,7 +106,7 @@ def test_waiting_jobs_start_after_the_submitter_exits(main: Any, tmp_path: Path)
         capture_output=True,
         text=True,
         check=True,
-        env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent)),
+        env=with_tests_on_path(),
         timeout=30,
     )
     from dora_shep.records import JobRecord
@@ -201,8 +201,7 @@ def test_processes_left_behind_by_a_finished_job_are_killed(
     """With /proc (Linux) and without (the macOS path: the whole group is killed)."""
     from dora_shep.backends.local import backend as backend_module
 
-    tests = str(Path(__file__).resolve().parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("PYTHONPATH", with_tests_on_path()["PYTHONPATH"])
     monkeypatch.setattr(backend_module, "WORKER", worker)
     release = tmp_path / "release"
     backend, [xp], [record] = submit(main, [["--spawn=true", f"--wait_file={release}"]])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from shep_helpers import wait_for
+from shep_helpers import wait_for, with_tests_on_path
 
 from dora_shep.backends.base import JobStatus
 from dora_shep.conf import SlurmConfig, SubmitRules
@@ -210,7 +210,7 @@ def test_concurrent_commits_submit_one_job(main: Any, tmp_path: Path, after_fail
         submit(shep, sheep)
         assert settle(shep, sheep) == "FAILED"
     go = tmp_path / "go"
-    env = dict(os.environ, PYTHONPATH=str(TESTS))
+    env = with_tests_on_path()
     procs = []
     for i in range(3):
         ready = tmp_path / f"ready{i}"

@@ -70,7 +70,7 @@ def load_stale(
     stale = []
     for entry in sorted(folder.iterdir(), key=lambda path: path.name):
         sig = entry.name
-        if sig in keep:
+        if sig in keep or sig.startswith("."):  # hidden entries are not XPs
             continue
         try:
             sheep: Optional[Sheep] = shepherd.get_sheep_from_sig(sig)

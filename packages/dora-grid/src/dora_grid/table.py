@@ -79,10 +79,8 @@ def _metrics(explorer: Explorer, sheep: Sheep, history: list) -> Dict[str, Any]:
 
 
 def _failure(index: int, sheep: Sheep, name: str) -> str:
-    reason = getattr(sheep, "reason", None) or "no reason recorded"
-    log = getattr(sheep, "log", None)
-    where = f" (log: {log})" if log else ""
-    return f"{index} {sheep.xp.sig} {name}: {reason}{where}"
+    where = f" (log: {sheep.log})" if sheep.log else ""
+    return f"{index} {sheep.xp.sig} {name}: {sheep.reason or 'no reason recorded'}{where}"
 
 
 def build_table(
@@ -107,13 +105,12 @@ def build_table(
     lines: List[Dict[str, Any]] = []
     for index, (sheep, name, history) in enumerate(zip(sheeps, names, histories)):
         state = sheep_state(sheep)
-        job_id = getattr(sheep, "current_job_id", None) or getattr(sheep, "job_id", None)
         meta = {
             "index": index,
             "name": name + (" [history unreadable]" if index in errors else ""),
             "state": state[:3] if state else "N/A",
             "sig": sheep.xp.sig,
-            "sid": job_id or "",
+            "sid": sheep.current_job_id or "",
         }
         try:
             row = _metrics(explorer, sheep, history)

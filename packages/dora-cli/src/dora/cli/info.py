@@ -34,7 +34,7 @@ def _describe(main: MainProtocol, sheep: Sheep) -> None:
     state = sheep.state()
     print(f"XP {sheep.xp.sig}: {main.get_name(sheep.xp) or '(baseline)'}")
     print(f"  state:  {state or 'never scheduled'}")
-    if getattr(sheep, "reason", None):
+    if sheep.reason:
         print(f"  reason: {sheep.reason}")
     if sheep.job is not None:
         print(f"  job id: {sheep.job_id}")

@@ -38,7 +38,7 @@ def _follow(shepherd: Shepherd, sheep: Sheep, attach: bool, log: Any) -> int:
             _cancel(shepherd, sheep, log)
         raise
     state = sheep.state()
-    reason = f": {sheep.reason}" if getattr(sheep, "reason", None) else ""
+    reason = f": {sheep.reason}" if sheep.reason else ""
     log(f"Job {sheep.job_id} of XP {sheep.xp.sig} ended {state}{reason}")
     return 0 if state == "COMPLETED" else 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from .common import CliError, argv_from_args, log_to_stderr
@@ -16,7 +17,6 @@ __all__ = ["action"]
 
 def _check_job(main: MainProtocol, argv: list, clear: bool, log: Any) -> None:
     """Warn about (or with --clear, cancel) a job of this XP, then clear its folder."""
-    from dora.log import red
     from dora_grid.clear import reliable_rmtree
     from dora_shep.shepherd import Shepherd
 
@@ -29,8 +29,8 @@ def _check_job(main: MainProtocol, argv: list, clear: bool, log: Any) -> None:
             shepherd.cancel_lazy(sheep)
             shepherd.commit()
         else:
-            log(red(f"Job {sheep.job_id} of this XP is {sheep.state()}: both runs will "
-                    f"write into {sheep.xp.folder}."))
+            log(f"Warning: job {sheep.job_id} of this XP is {sheep.state()}; both runs "
+                f"will write into {sheep.xp.folder} (--clear cancels it first).")
     if clear:
         log(f"Deleting {sheep.xp.folder}")
         reliable_rmtree(sheep.xp.folder)
@@ -57,5 +57,9 @@ def action(args: Any, main: MainProtocol) -> int:
     from dora.log import disable_logging
 
     disable_logging()
-    main(argv)
+    try:
+        main(argv)
+    except Exception:  # the training code's own error: its full traceback, exit 1
+        traceback.print_exc()
+        return 1
     return 0
