@@ -134,5 +134,4 @@ def types(session: nox.Session) -> None:
 # - `compat`: signatures, folders and exports compared with dora-search 0.1.13
 #   installed in its own venv (tools/oracle_venv.sh); tests marked `compat`.
 
-# `types` joins the defaults once mypy is clean on every package.
-nox.options.sessions = [*TEST_SESSIONS, "e2e", "lint"]
+nox.options.sessions = [*TEST_SESSIONS, "e2e", "lint", "types"]

@@ -36,7 +36,7 @@ class Project:
 
     def table(self, grid: str) -> Dict[str, Tuple[str, str]]:
         """Runs `dora grid NAME --no_monitoring` and returns {sig: (state, row)}."""
-        proc = self.dora("grid", grid, "--backend", "local", "--no_monitoring")
+        proc = self.dora("grid", grid, "--backend", "local", "--slots", "1", "--no_monitoring")
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return parse_table(proc.stdout)
 

@@ -23,11 +23,10 @@ def test_demo_grid_has_six_xps_or_more(digits: Project) -> None:
 
 def test_grid_survives_dora_exit_and_cancels_removed_xps(digits: Project) -> None:
     digits.env["DIGITS_EPOCH_SLEEP"] = "1.5"
-    digits.env["DORA_SLOTS"] = "1"
     write_grid(digits, "e2e", _calls(LRS))
 
     # 1. Schedule the grid and monitor it; one slot, so one XP runs and three wait.
-    monitor = digits.popen("grid", "e2e", "--backend", "local", "-i", "0.02")
+    monitor = digits.popen("grid", "e2e", "--backend", "local", "--slots", "1", "-i", "0.02")
     table = {}
 
     def one_running_others_pending() -> bool:
@@ -72,7 +71,7 @@ def test_grid_survives_dora_exit_and_cancels_removed_xps(digits: Project) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     final = parse_table(proc.stdout.split("Monitoring")[-1])
     kept = set(table) - {removed}
-    assert {sig: final[sig][0] for sig in kept} == {sig: "COM" for sig in kept}
+    assert {sig: final[sig][0] for sig in kept} == dict.fromkeys(kept, "COM")
     for sig in kept:
         history = json.loads((digits.root / "outputs" / "xps" / sig / "history.json").read_text())
         assert len(history) == 3

@@ -55,4 +55,7 @@ def test_launch_errors_change_nothing(project: Dora) -> None:
     assert proc.returncode == 1 and "Slurm backend is not available" in proc.stderr
     proc = project("launch", "-g", "9", "--no_tail", "--", "--lr=0.2")  # 4 local slots
     assert proc.returncode == 1 and "GPUs" in proc.stderr
-    assert not (project.outputs / "xps" / "7a0cf6b5" / "job.json").exists()
+    assert not (project.outputs / "xps" / "7a0cf6b5").exists(), "no folder for a refused XP"
+    proc = project("launch", "--slots", "9", "-g", "9", "--no_tail", "--", "--lr=0.2")
+    assert proc.returncode == 0, proc.stderr
+    assert (project.outputs / "xps" / "7a0cf6b5" / "job.json").exists()

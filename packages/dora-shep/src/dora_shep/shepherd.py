@@ -235,11 +235,15 @@ class Shepherd:
     def commit(self) -> None:
         """Cancel what was queued for cancellation, then submit what was queued.
 
-        Every queued XP folder is initialised first, so a signature collision stops the
-        commit before anything is cancelled or submitted.
+        Every resource request is checked by the backend first, and every queued XP folder
+        is initialised next, so an impossible request writes nothing and a signature
+        collision stops the commit before anything is cancelled or submitted.
         """
         from ._submit import cancel_records, submit_batch
 
+        for batch in self._batches:
+            if batch.items:
+                self.backend.check(batch.slurm)
         for batch in self._batches:
             for item in batch.items:
                 self.main.init_xp(item.sheep.xp)

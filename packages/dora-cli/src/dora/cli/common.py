@@ -18,6 +18,7 @@ __all__ = [
     "slurm_from_args",
     "SLURM_FLAGS",
     "rules_from_args",
+    "apply_dora_flags",
 ]
 
 
@@ -56,6 +57,18 @@ def log_to_stderr(prefix: str) -> Callable[[str], None]:
         simple_log(prefix, message)
 
     return log
+
+
+def apply_dora_flags(main: MainProtocol, args: Any) -> None:
+    """Applies --no_git_save and --slots to the project's Dora config, for this command.
+
+    Raises:
+        ConfigError: when --slots is not a number of slots (DoraConfig checks it).
+    """
+    if getattr(args, "git_save", None) is not None:
+        main.dora.git_save = args.git_save
+    if getattr(args, "slots", None) is not None:
+        main.dora.slots = args.slots
 
 
 def argv_from_args(main: MainProtocol, args: Any) -> List[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .common import rules_from_args, slurm_from_args
+from .common import apply_dora_flags, rules_from_args, slurm_from_args
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.main import MainProtocol
@@ -32,8 +32,7 @@ def action(args: Any, main: MainProtocol) -> int:
 
     if args.grid is None:
         return _list(main)
-    if args.git_save is not None:
-        main.dora.git_save = args.git_save
+    apply_dora_flags(main, args)
     explorer = load_explorer(main, args.grid)
     grid_args = RunGridArgs(
         patterns=list(args.patterns),

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .common import argv_from_args, log_to_stderr, rules_from_args, slurm_from_args
+from .common import (
+    apply_dora_flags,
+    argv_from_args,
+    log_to_stderr,
+    rules_from_args,
+    slurm_from_args,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.main import MainProtocol
@@ -49,8 +55,7 @@ def action(args: Any, main: MainProtocol) -> int:
     from dora_shep.shepherd import Shepherd
 
     log = log_to_stderr("Launch:")
-    if args.git_save is not None:
-        main.dora.git_save = args.git_save
+    apply_dora_flags(main, args)
     argv = argv_from_args(main, args)
     slurm = slurm_from_args(main, args)
     shepherd = Shepherd(main, log=log, backend=args.backend)

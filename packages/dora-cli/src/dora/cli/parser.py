@@ -37,6 +37,9 @@ def _add_submission(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS,
                         help="where jobs run (default: the project's, auto = Slurm if "
                         "a controller answers, else this machine)")
+    parser.add_argument("--slots", type=int, metavar="N",
+                        help="local backend: run at most N slots of XPs at once (default: "
+                        "the project's `slots`, else one per visible GPU, else 1)")
     parser.add_argument("--no_git_save", action="store_false", dest="git_save", default=None,
                         help="do not run the jobs from a clone of the repository")
     parser.add_argument("-g", "--gpus", type=int, help="number of GPUs per XP")

@@ -77,12 +77,15 @@ class JobStatus:
 class Backend(Protocol):
     """What the Shepherd needs from a job backend.
 
+    `check` refuses a resource request that can never run, before anything is written;
     `submit` gets XPs sharing one resource config and returns one record per XP, in
     order; `states` reads many jobs in one pass; `cancel` cancels many in one call and
     never stops at the first failure.
     """
 
     name: str
+
+    def check(self, slurm: SlurmConfig) -> None: ...
 
     def submit(self, main: Any, xps: List[XP], slurm: SlurmConfig) -> List[JobRecord]: ...
 

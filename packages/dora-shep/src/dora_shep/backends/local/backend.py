@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..._atomic import atomic_write_text
 from ...errors import SubmissionError
@@ -71,6 +71,27 @@ class LocalBackend:
         """The log of job `job_id` of `xp`: `<xp folder>/local/<job id>.log`."""
         return xp.folder / "local" / f"{job_id}.log"
 
+    def check(self, slurm: SlurmConfig) -> None:
+        """Refuse a resource request this machine can never satisfy, before anything is written.
+
+        Raises:
+            SubmissionError: when the XPs ask for more GPUs than there are slots.
+        """
+        self._slots_for(slurm)
+
+    def _slots_for(self, slurm: SlurmConfig) -> Tuple[int, int]:
+        """(N slots of this machine, slots one XP of `slurm` takes), checked."""
+        gpus = self.visible_gpus()
+        total = count_slots(self.dora.slots, gpus)
+        needed = slots_needed(slurm.gpus)
+        if needed > total:
+            raise SubmissionError(
+                f"The XPs ask for {slurm.gpus} GPUs but the local backend has {total} "
+                f"slot(s) ({len(gpus)} visible GPU(s), slots={self.dora.slots}). Ask for "
+                "fewer GPUs, or set more slots (`--slots N` or `dora.slots`)."
+            )
+        return total, needed
+
     def submit(self, main: Any, xps: List[XP], slurm: SlurmConfig) -> List[JobRecord]:
         """Start one supervised job per XP; one record per XP, in order.
 
@@ -81,14 +102,7 @@ class LocalBackend:
         if not xps:
             return []
         gpus = self.visible_gpus()
-        total = count_slots(self.dora.slots, gpus)
-        needed = slots_needed(slurm.gpus)
-        if needed > total:
-            raise SubmissionError(
-                f"The XPs ask for {slurm.gpus} GPUs but the local backend has {total} "
-                f"slot(s) ({len(gpus)} visible GPU(s), slots={self.dora.slots}). Ask for "
-                "fewer GPUs, or set more slots (`dora.slots`)."
-            )
+        total, needed = self._slots_for(slurm)
         if slurm.dependents:
             logger.warning("The local backend ignores `dependents` (%d).", slurm.dependents)
         module, attribute = main.import_path
