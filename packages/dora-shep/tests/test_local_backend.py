@@ -62,6 +62,24 @@ def test_jobs_wait_for_a_slot_in_order(main: Any, tmp_path: Path) -> None:
     assert done_a <= started(second)["start"] <= started(third)["start"]
 
 
+def test_more_slots_given_later_apply_to_waiting_jobs(
+    main: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = tmp_path / "release"
+    backend, _, [rec_a] = submit(main, [[f"--wait_file={release}"]])
+    _, _, [rec_b] = submit(main, [[f"--wait_file={release}", "--seed=2"]])
+    wait_for(lambda: state_of(backend, rec_a).state == "RUNNING", what="first RUNNING")
+    time.sleep(0.5)
+    assert state_of(backend, rec_b).state == "PENDING"
+    monkeypatch.setattr(main.dora, "slots", 3)  # like a later `dora grid --slots 3`
+    _, _, [rec_c] = submit(main, [[f"--wait_file={release}", "--seed=3"]])
+    for record in (rec_b, rec_c):
+        wait_for(lambda r=record: state_of(backend, r).state == "RUNNING", what="RUNNING")
+    release.touch()
+    for record in (rec_a, rec_b, rec_c):
+        wait_for(lambda r=record: state_of(backend, r).state == "COMPLETED", what="COMPLETED")
+
+
 def test_each_job_sees_its_own_gpu(
     main: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .cli.parser import build_parser
     from .log import setup_logging, simple_log
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "grid" and args.grid and not any(
+            token.startswith("-") for token in extra):
+        args.patterns = [*args.patterns, *extra]  # patterns given after a flag
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     setup_logging(args.verbose)
     try:
         from .cli.discover import find_main

@@ -190,7 +190,8 @@ def run_grid(
     if args.cancel:
         return sheeps
     if not sheeps:
-        log("No sheep to handle.")
+        log("No sheep to handle: no XP of the grid matches the patterns."
+            if args.patterns else "No sheep to handle: the grid schedules no XP.")
         return sheeps
     if index_action(main, shepherd, sheeps, args):
         return sheeps
@@ -217,8 +218,17 @@ def _queue_cancels(
             log(f"{verb} job {old.job_id} for no longer required sheep {old.label}")
             if not dry_run:
                 shepherd.cancel_lazy(old.sheep)
+        else:
+            state = old.sheep.state() if old.sheep is not None else None
+            done = f" ({state}, kept on disk)" if state else " (kept on disk)"
+            log(f"Sheep {old.label} left the grid{done}; nothing to cancel.")
+    cancelled = 0
     for sheep in selected:
         if sheep.job is not None and not sheep.is_done():
             log(f"{verb} job {sheep.job_id} for sheep {sheep.xp.sig}/{main.get_name(sheep.xp)}")
+            cancelled += 1
             if not dry_run:
                 shepherd.cancel_lazy(sheep)
+    if selected and not cancelled:
+        log(f"Nothing to cancel: none of the {len(selected)} selected XPs has a pending or "
+            "running job.")

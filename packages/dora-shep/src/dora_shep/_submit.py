@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 from ._atomic import replace_symlink
 from .backends.base import COMPLETED, FAILURES, normalize_state
 from .errors import ShepError
+from .git_save import submit_from_clone
 from .locks import FileLock
 from .records import JobRecord, read_job_record, write_job_record
 
@@ -149,7 +150,8 @@ def submit_batch(
         for xp in xps:
             if xp.rendezvous_file.exists():
                 xp.rendezvous_file.unlink()
-        records = shepherd.backend.submit(shepherd.main, xps, slurm)
+        with submit_from_clone(shepherd.main, shepherd._git_clone, xps) as main:  # git_save
+            records = shepherd.backend.submit(main, xps, slurm)
         for item, record in zip(ready, records):
             xp = item.sheep.xp
             write_job_record(xp, record)

@@ -1,8 +1,9 @@
 """Configuration dataclasses: where XPs live (DoraConfig), what a job asks (SlurmConfig).
 
 Field names and defaults follow dora-search 0.1.13 so Hydra `dora:` / `slurm:` sections and
-`argparse_main(...)` keyword arguments written for it keep working. Two fields are new:
-`DoraConfig.backend` and `DoraConfig.slots`, for the local backend.
+`argparse_main(...)` keyword arguments written for it keep working. New fields:
+`DoraConfig.backend` and `DoraConfig.slots` (local backend), and `SlurmConfig.gpus_per_node`,
+`use_srun`, `additional_parameters` and `dev_partition` (Slurm backend).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from .errors import ConfigError
 from .git_save import to_absolute_path
@@ -21,7 +22,9 @@ __all__ = [
     "ShepConfig",
     "SlurmConfig",
     "SubmitRules",
+    "slurm_config_from_dict",
     "update_from_args",
+    "update_slurm_config",
 ]
 
 BACKENDS = ("auto", "local", "slurm")
@@ -109,19 +112,31 @@ class SlurmConfig:
     """What one job asks for. `time` is in minutes; `gpus` is the total over nodes.
 
     The local backend reads `gpus` (slots taken) and `time` (limit), and `python`
-    (interpreter of the job) when set; Slurm reads all of them.
+    (interpreter of the job) when set; Slurm reads all of them. `None` for `mem_per_gpu`,
+    `partition`, `comment`, `constraint`, `exclude`, `qos`, `account` or `time` means "emit
+    no directive" (the cluster's default applies); `partition=None` is the cluster's
+    default partition.
+
+    Fields beyond dora-search 0.1.13:
+        gpus_per_node: GPUs of one node; more GPUs than this span several nodes
+            (a multiple of it is required).
+        use_srun: start the job's tasks through `srun` (one per GPU); False runs the
+            task directly in the batch script.
+        additional_parameters: extra sbatch options, named as in submitit
+            (e.g. `{"mail_type": "END"}`).
+        dev_partition: the partition `--dev` picks.
     """
 
     gpus: int = 1
-    mem_per_gpu: float = 40
-    time: float = 1200
+    mem_per_gpu: Optional[float] = 40
+    time: Optional[float] = 1200
     cpus_per_gpu: int = 10
     cpus_per_task: Optional[int] = None
     partition: Optional[str] = None
     comment: Optional[str] = None
     setup: List[str] = field(default_factory=list)
     max_num_timeout: int = 20
-    constraint: str = ""
+    constraint: Optional[str] = ""
     one_task_per_node: bool = False
     array_parallelism: int = 256
     exclude: Optional[str] = None
@@ -133,6 +148,44 @@ class SlurmConfig:
     srun_args: List[str] = field(default_factory=list)
     python: Optional[str] = None
     nodelist: Optional[List[str]] = None
+    gpus_per_node: int = 8
+    use_srun: bool = True
+    additional_parameters: Dict[str, Any] = field(default_factory=dict)
+    dev_partition: str = "devlab"
+
+
+def _slurm_keys() -> List[str]:
+    return [item.name for item in dataclasses.fields(SlurmConfig)]
+
+
+def update_slurm_config(config: SlurmConfig, values: Mapping[str, Any]) -> SlurmConfig:
+    """Set the fields named in `values` (a Hydra `slurm:` section, keyword arguments).
+
+    Returns:
+        `config`, updated in place.
+
+    Raises:
+        ConfigError: naming the valid keys, when a key is not a SlurmConfig field.
+    """
+    valid = _slurm_keys()
+    unknown = sorted(str(key) for key in values if key not in valid)
+    if unknown:
+        raise ConfigError(
+            f"Unknown Slurm config key(s): {', '.join(unknown)}. Valid keys are: "
+            f"{', '.join(valid)}. Extra sbatch options go in `additional_parameters`."
+        )
+    for key, value in values.items():
+        setattr(config, str(key), value)
+    return config
+
+
+def slurm_config_from_dict(values: Mapping[str, Any]) -> SlurmConfig:
+    """A SlurmConfig with the defaults, updated with `values` (see `update_slurm_config`).
+
+    Raises:
+        ConfigError: naming the valid keys, when a key is not a SlurmConfig field.
+    """
+    return update_slurm_config(SlurmConfig(), values)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Job records: plain data about the job(s) of an XP, saved as `job.json` in its folder.
 
 The JSON keeps the fields dora-search 0.1.13 writes (`job_id`, `array_job_ids`,
-`dependent_job_ids`, `slurm_config`) and adds `backend`, `submitted_at` and `log`.
+`dependent_job_ids`, `slurm_config`) and adds `backend`, `submitted_at` and `log`. An XP
+folder written by an older dora-search has only `job.pkl` (pickled submitit jobs): it is
+read through the Slurm backend when `job.json` is missing.
 """
 
 from __future__ import annotations
@@ -87,17 +89,23 @@ class JobRecord:
 
 
 def read_job_record(xp: XP) -> Optional[JobRecord]:
-    """The record in the XP's `job.json`, or None when the XP was never submitted.
+    """The record in the XP's `job.json` (else dora-search's `job.pkl`), or None when the
+    XP was never submitted.
 
     Raises:
-        CorruptFileError: when `job.json` exists but cannot be read as a record.
+        CorruptFileError: when `job.json` (or `job.pkl`) exists but cannot be read as a
+            record.
     """
-    # TODO(slurm issue): fall back to dora-search's job.pkl when job.json is missing.
     path = xp._job_file
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None
+        pickled = xp.folder / xp.dora.shep.job_file
+        if not pickled.exists():
+            return None
+        from .backends.slurm.legacy import read_job_pkl
+
+        return read_job_pkl(pickled)
     try:
         return JobRecord.from_json(json.loads(text))
     except (ValueError, TypeError) as exc:

@@ -76,6 +76,7 @@ class Shepherd:
         self._to_cancel: List[JobRecord] = []
         self._batches: List[_Batch] = []
         self._array: Optional[_Batch] = None
+        self._git_clone: Optional[Path] = None  # git_save: the clone of the current commit
 
     @property
     def by_id(self) -> Path:
@@ -244,6 +245,11 @@ class Shepherd:
         for batch in self._batches:
             if batch.items:
                 self.backend.check(batch.slurm)
+        self._git_clone = None
+        if self.main.dora.git_save and any(batch.items for batch in self._batches):
+            from .git_save import get_new_clone  # refuses a dirty repo: nothing written yet
+
+            self._git_clone = get_new_clone(self.main)
         for batch in self._batches:
             for item in batch.items:
                 self.main.init_xp(item.sheep.xp)

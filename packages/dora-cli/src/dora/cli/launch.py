@@ -42,6 +42,9 @@ def _follow(shepherd: Shepherd, sheep: Sheep, attach: bool, log: Any) -> int:
     except KeyboardInterrupt:
         if attach:
             _cancel(shepherd, sheep, log)
+        else:
+            log(f"Stopped following the log; job {sheep.job_id} keeps running (`dora info "
+                f"-f {sheep.xp.sig}` to look at it, `-C` to cancel it).")
         raise
     state = sheep.state()
     reason = f": {sheep.reason}" if sheep.reason else ""

@@ -56,7 +56,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--clear", action="store_true",
                         help="cancel the XP's job if any and delete its folder first")
     parser.add_argument("--git_save", action="store_true", default=False,
-                        help="run from a clone of the repository (not implemented yet)")
+                        help="run from a clean clone of the repository's last commit")
     parser.add_argument("-d", "--ddp", action="store_true",
                         help="distributed run on all GPUs (not available yet)")
     parser.add_argument("--ddp_workers", type=int, help="number of distributed workers")
@@ -94,16 +94,19 @@ def _add_grid(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("grid", nargs="?", help="grid name (a.b for grids/a/b.py); "
                         "none lists the grids")
     parser.add_argument("patterns", nargs="*", default=[],
-                        help="select XPs: index, name glob, or !glob (all must hold)")
+                        help="select XPs: a glob matched anywhere in the name, !glob to "
+                        "drop, or an index in the table; all must hold")
     _add_rules(parser)
     parser.add_argument("-C", "--cancel", action="store_true",
                         help="cancel the selected XPs, schedule nothing")
     parser.add_argument("--clear", action="store_true",
                         help="cancel, delete the folders and reschedule (asks first)")
     parser.add_argument("--dry_run", action="store_true",
-                        help="show what would happen; schedule, cancel and write nothing")
+                        help="show what would happen; schedule, cancel and link nothing "
+                        "(with --init, only the XP folders are written)")
     parser.add_argument("--init", action="store_true",
-                        help="create the folders (argv) of the selected XPs, for run -f")
+                        help="also write the folders (argv) of the selected XPs, so that "
+                        "`dora run -f SIG` finds them")
     parser.add_argument("--no_monitoring", action="store_false", dest="monitor",
                         help="draw the table once and return")
     parser.add_argument("-i", "--interval", type=float, default=5.0,

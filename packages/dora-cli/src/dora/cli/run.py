@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .common import CliError, argv_from_args, log_to_stderr
@@ -36,6 +37,19 @@ def _check_job(main: MainProtocol, argv: list, clear: bool, log: Any) -> None:
         reliable_rmtree(sheep.xp.folder)
 
 
+def _exec_in_clone(xp: Any, clone: Path, log: Any) -> None:
+    """--git_save: link the XP's `code` to `clone` and re-run this `dora` command there."""
+    from dora_shep.git_save import GIT_SAVE_DONE_ENV, assign_clone, enter_clone
+
+    assign_clone(xp, clone)  # creates the XP folder when it does not exist yet
+    log(f"Running from the clone {clone}")
+    with enter_clone(clone):  # exec does not return: the new process starts in the clone
+        os.environ[GIT_SAVE_DONE_ENV] = "1"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "dora", *sys.argv[1:]])
+
+
 def action(args: Any, main: MainProtocol) -> int:
     """Run the XP of the given argv in this process; returns 0 when main returns."""
     log = log_to_stderr("Run:")
@@ -45,13 +59,20 @@ def action(args: Any, main: MainProtocol) -> int:
             "run without -d, or start the ranks yourself: "
             "torchrun --nproc-per-node N -m dora run ..."
         )
-    if args.git_save:
-        log("--git_save is accepted but not implemented yet: running from this checkout.")
     main.dora.git_save = False
     argv = argv_from_args(main, args)
-    main.get_xp(argv)  # argument errors stop here, before anything is touched
-    if "WORLD_SIZE" not in os.environ:
+    xp = main.get_xp(argv)  # argument errors stop here, before anything is touched
+    from dora_shep.git_save import GIT_SAVE_DONE_ENV, get_new_clone
+
+    reexeced = args.git_save and bool(os.environ.get(GIT_SAVE_DONE_ENV))
+    clone = None
+    if args.git_save and not reexeced:
+        clone = get_new_clone(main)  # a dirty repository stops here, nothing touched
+    if "WORLD_SIZE" not in os.environ and not reexeced:  # else done before the re-exec
         _check_job(main, argv, args.clear, log)
+    if clone is not None:
+        _exec_in_clone(xp, clone, log)
+    if "WORLD_SIZE" not in os.environ:
         os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0")
     sys.argv = [sys.argv[0]] + argv
     from dora.log import disable_logging

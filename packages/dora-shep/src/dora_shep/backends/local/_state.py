@@ -9,6 +9,7 @@ local/
   jobs/<job id>.cancel       present once a cancel was requested
   queue/<job id>             present while the job waits for slots (FIFO by number)
   slots/slot-<i>.lock        flock held by the job's processes while it runs
+  slots/count                N, the number of slots set by the latest submission
 ```
 """
 
@@ -67,6 +68,17 @@ class LocalPaths:
 
     def slot(self, index: int) -> Path:
         return self.slots / f"slot-{index}.lock"
+
+    def set_slot_count(self, total: int) -> None:
+        """Record N for every job of this folder, waiting ones included (latest wins)."""
+        atomic_write_text(self.slots / "count", f"{total}\n")
+
+    def slot_count(self, default: int) -> int:
+        """N as set by the latest submission; `default` when unset or unreadable."""
+        try:
+            return max(1, int((self.slots / "count").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return default
 
     def allocate_ids(self, count: int) -> List[str]:
         """`count` new job ids, never given out before in this folder."""

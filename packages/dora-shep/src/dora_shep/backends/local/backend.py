@@ -60,6 +60,7 @@ class LocalBackend:
         self.dora = dora
         self.paths = LocalPaths(dora.dir / "local")
         self._gpus: Optional[List[str]] = None
+        self._warned_no_gpu = False
 
     def visible_gpus(self) -> List[str]:
         """The GPUs jobs may use, read once per backend (see `slots.visible_gpus`)."""
@@ -105,6 +106,11 @@ class LocalBackend:
         total, needed = self._slots_for(slurm)
         if slurm.dependents:
             logger.warning("The local backend ignores `dependents` (%d).", slurm.dependents)
+        if slurm.gpus and not gpus and not self._warned_no_gpu:
+            self._warned_no_gpu = True
+            logger.warning(
+                "The XPs ask for %s GPU(s) but no GPU is visible here: they run on the CPU, "
+                "one slot each.", slurm.gpus)
         module, attribute = main.import_path
         common: Dict[str, Any] = {
             "gpus": gpus,
@@ -122,6 +128,7 @@ class LocalBackend:
             "requeue": False,
         }
         self.paths.make()
+        self.paths.set_slot_count(total)
         ids = self.paths.allocate_ids(len(xps))
         submitted_at = time.time()
         slurm_json = dataclasses.asdict(slurm)

@@ -90,11 +90,16 @@ class Supervisor:
         return f"received {_signal_name(self.signal_received)}"
 
     def wait_for_slots(self) -> Optional[List[Tuple[int, int]]]:
-        """Wait for this job's turn and slots; None when cancelled while waiting."""
+        """Wait for this job's turn and slots; None when cancelled while waiting.
+
+        N is read again at every try, so `--slots` given to a later `dora` command also
+        applies to the jobs already waiting (never below what this job needs).
+        """
         total, needed = int(self.record["num_slots"]), int(self.record["slots_needed"])
         while not self.cancel_requested():
             position = queue_position(self.paths, self.job_id)
             if position == 0:
+                total = max(needed, self.paths.slot_count(total))
                 taken = acquire_slots(self.paths, total, needed)
                 if taken is not None:
                     return taken

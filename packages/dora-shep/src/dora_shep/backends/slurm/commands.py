@@ -1,0 +1,132 @@
+"""The Slurm client commands Dora runs itself (sacct, scancel, squeue, scontrol).
+
+Submission goes through submitit (which runs sbatch); everything else goes through this
+module, so one place knows the command lines, their timeouts and their errors. Tests put
+fake executables of the same names first on PATH.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+from typing import List, Optional, Sequence, Tuple
+
+from ...errors import ShepError
+
+__all__ = [
+    "SlurmCommandError",
+    "current_user",
+    "partitions",
+    "ping",
+    "sacct",
+    "scancel",
+    "squeue_ids",
+]
+
+logger = logging.getLogger(__name__)
+
+PING_TIMEOUT_S = 5.0
+QUERY_TIMEOUT_S = 60.0
+SACCT_FIELDS = "JobID,State,ExitCode"
+
+
+class SlurmCommandError(ShepError):
+    """A Slurm client command failed, timed out or is not installed."""
+
+
+def _run(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess:
+    logger.debug("Running %s", " ".join(args))
+    try:
+        return subprocess.run(
+            list(args),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except FileNotFoundError:
+        raise SlurmCommandError(f"`{args[0]}` is not installed (not found on PATH).") from None
+    except subprocess.TimeoutExpired:
+        raise SlurmCommandError(
+            f"`{' '.join(args[:3])} ...` did not answer within {timeout:g} s."
+        ) from None
+    except OSError as exc:
+        raise SlurmCommandError(f"`{args[0]}` could not be run: {exc}") from None
+
+
+def _check(args: Sequence[str], timeout: float) -> str:
+    done = _run(args, timeout)
+    if done.returncode != 0:
+        message = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
+        raise SlurmCommandError(f"`{args[0]}` failed: {message}")
+    return done.stdout
+
+
+def ping(timeout: float = PING_TIMEOUT_S) -> Tuple[bool, str]:
+    """Whether a Slurm controller answers (`scontrol ping`), and what was seen."""
+    try:
+        done = _run(["scontrol", "ping"], timeout)
+    except SlurmCommandError as exc:
+        return False, str(exc)
+    text = (done.stdout + done.stderr).strip()
+    up = done.returncode == 0 and re.search(r"\bUP\b", done.stdout) is not None
+    return up, text or f"`scontrol ping` exited with status {done.returncode}"
+
+
+def sacct(main_ids: Sequence[str]) -> str:
+    """The `--parsable2` sacct table (JobID, State, ExitCode) of the given job ids.
+
+    One call for every id: array jobs are asked by their main id and come back with one
+    row per element (or per range of pending elements).
+
+    Raises:
+        SlurmCommandError: when sacct fails (e.g. accounting is not enabled).
+    """
+    args = ["sacct", "-X", "--parsable2", "-o", SACCT_FIELDS, "-j", ",".join(main_ids)]
+    return _check(args, QUERY_TIMEOUT_S)
+
+
+def scancel(job_ids: Sequence[str]) -> Tuple[int, str]:
+    """Run `scancel` on every id at once: (exit status, error output).
+
+    scancel goes on with the other ids when one fails, and reports each failure.
+
+    Raises:
+        SlurmCommandError: when scancel cannot run at all.
+    """
+    done = _run(["scancel", *job_ids], QUERY_TIMEOUT_S)
+    return done.returncode, (done.stderr or "").strip()
+
+
+def squeue_ids(name: str, user: str) -> List[str]:
+    """Ids of the queued or running jobs of `user` named `name` (array ids as printed).
+
+    Raises:
+        SlurmCommandError: when squeue fails.
+    """
+    out = _check(["squeue", "-h", "-o", "%i", "-n", name, "-u", user], QUERY_TIMEOUT_S)
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def partitions() -> Optional[List[str]]:
+    """The partitions of the cluster, or None when they cannot be listed."""
+    try:
+        out = _check(["scontrol", "-o", "show", "partition"], QUERY_TIMEOUT_S)
+    except SlurmCommandError as exc:
+        logger.debug("Could not list the partitions: %s", exc)
+        return None
+    return re.findall(r"PartitionName=(\S+)", out)
+
+
+def current_user() -> str:
+    """The login name of this process's user (works without a terminal)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # pragma: no cover - exotic systems
+        import getpass
+
+        return getpass.getuser()
