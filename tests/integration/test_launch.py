@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import List
 
 from .conftest import Project, default_partition, no_traceback, sacct, wait_for, wait_states
 
 
 def _partition(job_id: str) -> str:
-    rows = sacct([job_id], fields="JobID,Partition")
-    return next(row[1] for row in rows if row[0] == job_id)
+    """The job's partition, as soon as accounting knows the job (it lags a little)."""
+    found: List[str] = []
+
+    def known() -> bool:
+        found[:] = [row[1] for row in sacct([job_id], fields="JobID,Partition")
+                    if row[0] == job_id]
+        return bool(found)
+
+    wait_for(known, 30, f"sacct to know job {job_id}")
+    return found[0]
 
 
 def test_launch_without_tail_then_info_by_job_id(project: Project) -> None:
@@ -62,4 +71,4 @@ def test_auto_backend_uses_slurm_when_a_controller_answers(project: Project) -> 
     no_traceback(proc)
     job_id = project.job_id(project.sig_of("--lr=0.8", "--epochs=1"))
     assert re.fullmatch(r"\d+", job_id), job_id
-    assert [row[0] for row in sacct([job_id])] == [job_id]
+    assert _partition(job_id) == default_partition()

@@ -107,6 +107,7 @@ def test_grid_with_a_dirty_repository_schedules_nothing(repo: Dora) -> None:
     assert "not clean" in proc.stderr and "?? proj/extra.py" in proc.stderr
     assert "--no_git_save" in proc.stderr and "Traceback" not in proc.stderr
     assert not (repo.outputs / "xps").exists() and not (repo.outputs / "local").exists()
+    assert not (repo.outputs / "grids").exists(), "no grid link for a refused grid"
     proc = repo("grid", "g", "--no_monitoring", "--no_git_save")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Scheduled job") == 2
@@ -121,5 +122,6 @@ def test_grid_runs_every_xp_from_one_clone(repo: Dora) -> None:
     assert len(sigs) == 2
     for sig in sigs:
         assert Path(os.readlink(repo.outputs / "xps" / sig / "code")) == clone
-        wait_for(lambda: (repo.outputs / "xps" / sig / "seen.json").exists(), what=sig)
+        done = repo.outputs / "xps" / sig / "seen.json"
+        wait_for(done.exists, what=str(done))
         assert Path(seen(repo, sig)["cwd"]) == clone

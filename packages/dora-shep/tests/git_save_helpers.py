@@ -113,9 +113,11 @@ class Project:
         return git(self.repo, "rev-parse", "HEAD").strip()
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    """A committed project in `tmp_path/repo`, the current folder, with its main loaded."""
+def open_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    """A committed project in `tmp_path/repo`, the current folder, with its main loaded.
+
+    The body of the `project` fixture of the git_save tests.
+    """
     repo = make_repo(tmp_path / "repo")
     monkeypatch.chdir(repo)
     monkeypatch.syspath_prepend(str(repo))

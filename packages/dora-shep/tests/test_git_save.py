@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, List
+from typing import Any, Iterator, List
 
 import pytest
-from git_save_helpers import Project, commit_change, git, project  # noqa: F401
+from git_save_helpers import Project, commit_change, git, open_project
 
 from dora_shep import git_save
 from dora_shep.errors import ShepError
@@ -22,6 +22,11 @@ from dora_shep.git_save import (
     prepare_local_code,
     to_absolute_path,
 )
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    yield from open_project(tmp_path, monkeypatch)
 
 
 def dirty_message(project: Project) -> str:
@@ -178,19 +183,13 @@ def test_concurrent_clones_of_one_commit_share_one_folder(project: Project) -> N
     assert (expected / "gsproj" / "train.py").is_file()
 
 
-def test_clone_published_meanwhile_wins(project: Project, monkeypatch: Any) -> None:
-    import git
-
-    real = git.Repo.clone_from
+def test_clone_published_meanwhile_wins(project: Project) -> None:
     target = project.outputs / "codes" / project.head
-
-    def clone_then_lose(url: str, to_path: str, **kwargs: Any) -> Any:
-        made = real(url, to_path, **kwargs)
-        real(url, str(target), **kwargs)  # another process finishes first
-        (target / "theirs").write_text("")
-        return made
-
-    monkeypatch.setattr(git.Repo, "clone_from", staticmethod(clone_then_lose))
+    # while our clone is prepared, "another process" publishes the same commit
+    project.main.dora.post_git_save_commands = [
+        f"git clone -q --depth=1 file://{project.repo} ../{project.head}",
+        f"touch ../{project.head}/theirs",
+    ]
     assert get_new_clone(project.main) == target
     assert (target / "theirs").exists()
     assert codes_entries(project) == [project.head]

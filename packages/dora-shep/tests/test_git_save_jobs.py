@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
 
 import pytest
-from git_save_helpers import Project, commit_change, load_main, project  # noqa: F401
+from git_save_helpers import Project, commit_change, load_main, open_project
 from shep_helpers import wait_for
 
 from dora_shep.conf import SubmitRules
 from dora_shep.git_save import DirtyRepoError
 from dora_shep.shepherd import Sheep, Shepherd
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    yield from open_project(tmp_path, monkeypatch)
 
 
 class Logs(list):

@@ -20,6 +20,7 @@ __all__ = [
     "__version__",
     "argparse_main",
     "get_xp",
+    "hydra_main",
     "is_xp",
     "to_absolute_path",
 ]
@@ -41,10 +42,9 @@ _SUBMODULES = frozenset(
     {"conf", "explore", "git_save", "grid", "link", "log", "main", "shep", "utils", "xp"}
 )
 
-_HYDRA_MESSAGE = (
-    "hydra_main is not available in this version of dora-cli: Hydra support comes in its "
-    'own release, and will need hydra-core (pip install "dora-cli[hydra]"). Use '
-    "argparse_main meanwhile."
+HYDRA_MISSING = (
+    "Hydra support (hydra_main, dora.hydra) needs hydra-core, which is not installed. "
+    'Install it with: pip install "dora-cli[hydra]" (or pip install hydra-core).'
 )
 
 _LATER = {
@@ -52,7 +52,6 @@ _LATER = {
     "distributed-training release of dora-cli; it is not available yet.",
     "lightning": "dora.lightning (PyTorch Lightning integration) comes with the Lightning "
     'release of dora-cli (pip install "dora-cli[lightning]"); it is not available yet.',
-    "hydra": _HYDRA_MESSAGE,
     "hiplot": "dora.hiplot (HiPlot loader) comes in a later release of dora-cli; it is not "
     "available yet.",
     "share": "dora export / import (dora.share) come in a later release of dora-cli; they "
@@ -72,12 +71,18 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name == "hydra_main":
-        raise ImportError(_HYDRA_MESSAGE)
+    if name in ("hydra_main", "hydra"):
+        try:
+            module = importlib.import_module(f"{__name__}.hydra")
+        except ImportError as exc:
+            if name == "hydra":  # an AttributeError keeps hasattr() working
+                raise AttributeError(str(exc)) from exc
+            raise
+        return module if name == "hydra" else module.hydra_main
     if name in _LATER:  # an AttributeError keeps hasattr() working; importing says why
         raise AttributeError(_LATER[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_NAMES) | _SUBMODULES)
+    return sorted(set(globals()) | set(_NAMES) | _SUBMODULES | {"hydra", "hydra_main"})

@@ -167,6 +167,10 @@ def run_grid(
     shepherd = Shepherd(main, log=log, backend=args.backend)
     herd = Herd()
     _evaluate(explorer, Launcher(shepherd, main, herd, slurm), grid_name)
+    if main.dora.git_save and not args.dry_run and not args.cancel:
+        from dora_shep.git_save import check_repo_clean
+
+        check_repo_clean(main)  # before any link is made or folder cleared
     shepherd.update()
     sheeps = filter_sheep(main, list(herd.sheeps.values()), args.patterns)
     folder = grid_folder(main, grid_name)

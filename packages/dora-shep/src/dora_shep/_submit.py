@@ -161,3 +161,6 @@ def submit_batch(
             _link(shepherd, xp, record)
             name = shepherd.main.get_name(xp)
             shepherd.log(f"Scheduled job {record.job_id} for sheep {xp.sig}/{name}")
+        committed = getattr(shepherd.backend, "committed", None)
+        if committed is not None:  # e.g. Slurm drops the orphan marker of the submission
+            committed(records)

@@ -209,3 +209,38 @@ def update_from_args(config: Any, namespace: Any) -> None:
         value = getattr(namespace, item.name, None)
         if value is not None:
             setattr(config, item.name, value)
+
+
+def update_from_mapping(config: Any, mapping: Any, section: str) -> None:
+    """Set the fields of the dataclass `config` from `mapping` (e.g. a Hydra `dora:` node).
+
+    A nested dataclass field (`DoraConfig.shep`) is updated from a nested mapping.
+
+    Args:
+        config: the dataclass instance to update (DoraConfig, SlurmConfig, ...).
+        mapping: plain keys and values, already resolved.
+        section: the name of the section in the user's config, for error messages.
+
+    Raises:
+        ConfigError: for a key that is not a field of `config` (the message names the valid
+            keys), or a value the field refuses.
+    """
+    if mapping is None:
+        return
+    if not isinstance(mapping, dict):
+        raise ConfigError(
+            f"The {section} section of the config must be a mapping of keys to values, "
+            f"not {type(mapping).__name__} ({mapping!r})."
+        )
+    fields = {item.name: item for item in dataclasses.fields(config)}
+    for key, value in mapping.items():
+        if key not in fields:
+            raise ConfigError(
+                f"Unknown key {section}.{key} in the config: valid keys of the {section} "
+                f"section are {', '.join(sorted(fields))}."
+            )
+        current = getattr(config, key)
+        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            update_from_mapping(current, value, f"{section}.{key}")
+        else:
+            setattr(config, key, value)

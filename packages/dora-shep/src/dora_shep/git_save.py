@@ -136,6 +136,25 @@ def _repo(start: Union[str, Path]) -> Any:
     return repo
 
 
+def _git(folder: Union[str, Path], command: str, *args: str) -> str:
+    """The output of `git <command> <args>` run in `folder` (through GitPython).
+
+    Raises:
+        GitSaveError: when git fails, with its message.
+    """
+    import git
+
+    try:
+        return str(getattr(git.Git(str(folder)), command)(*args))
+    except git.GitCommandError as exc:
+        detail = str(exc.stderr or "").strip()
+        if detail.startswith("stderr: '") and detail.endswith("'"):  # GitPython's framing
+            detail = detail[len("stderr: '"):-1].strip()
+        detail = detail or str(exc)
+        name = command.replace("_", "-")
+        raise GitSaveError(f"git {name} failed in {folder}: {detail}") from None
+
+
 def repo_root(start: Union[str, Path, None] = None) -> Path:
     """The top folder of the git work tree holding `start` (default: the current folder).
 
@@ -158,9 +177,9 @@ def _main_repo(main: Any) -> Any:
 def _grids_folder(main: Any) -> Optional[Path]:
     """The folder of the grid package, found without importing (and so running) user code."""
     name = main.dora.grid_package or f"{main.package}.grids"
-    module = sys.modules.get(name)
-    for path in getattr(module, "__path__", None) or []:
-        return Path(path)
+    loaded = list(getattr(sys.modules.get(name), "__path__", None) or [])
+    if loaded:
+        return Path(loaded[0])
     roots = [main.import_root] if getattr(main, "import_root", None) else []
     for entry in roots + sys.path:
         candidate = Path(entry or os.getcwd()).joinpath(*name.split("."))
@@ -180,8 +199,7 @@ def dirty_entries(repo_dir: Union[str, Path]) -> List[Tuple[str, List[str]]]:
     A rename or copy lists both paths (the new one first). Paths are relative to the
     repository root and never quoted (read through `-z`), so any file name is exact.
     """
-    repo = _repo(repo_dir)
-    out = repo.git.status("--porcelain", "-z", "--untracked-files=normal")
+    out = _git(repo_dir, "status", "--porcelain", "-z", "--untracked-files=normal")
     fields = out.split("\0")
     entries: List[Tuple[str, List[str]]] = []
     index = 0
@@ -273,14 +291,11 @@ def get_new_clone(main: Any) -> Path:
     """
     import shutil
 
-    import git
-
-    repo = _main_repo(main)
-    root = Path(repo.working_tree_dir)
+    root = Path(_main_repo(main).working_tree_dir)
     check_repo_clean(main, root)
     try:
-        sha = repo.head.commit.hexsha
-    except ValueError:
+        sha = _git(root, "rev_parse", "--verify", "HEAD")
+    except GitSaveError:
         raise GitSaveError(f"The repository {root} has no commit yet: commit your code "
                            f"first, {_NO_GIT_SAVE}.") from None
     codes = _codes(main)
@@ -289,8 +304,8 @@ def get_new_clone(main: Any) -> Path:
         codes.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{sha}.", suffix=".tmp", dir=codes))
         try:
-            made = git.Repo.clone_from(f"file://{root}", str(tmp), depth=1)
-            sha = made.head.commit.hexsha  # a commit made meanwhile is what we cloned
+            _git(codes, "clone", "-q", "--depth=1", f"file://{root}", str(tmp))
+            sha = _git(tmp, "rev_parse", "HEAD")  # a commit made meanwhile is what we got
             clone = codes / sha
             _run_post_commands(main.dora.post_git_save_commands, tmp)
             try:
@@ -298,10 +313,8 @@ def get_new_clone(main: Any) -> Path:
             except OSError:
                 if not clone.is_dir():
                     raise
-        except git.GitCommandError as exc:
-            raise GitSaveError(f"Could not clone {root} into {codes}: {exc}") from None
         finally:
-            if tmp.exists():  # ours lost the race, or something failed
+            if tmp.exists():  # another process published this commit first, or a failure
                 shutil.rmtree(tmp, ignore_errors=True)
     if main.dora.local_code:
         pack_clone(clone)

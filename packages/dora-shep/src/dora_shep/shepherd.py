@@ -238,7 +238,10 @@ class Shepherd:
 
         Every resource request is checked by the backend first, and every queued XP folder
         is initialised next, so an impossible request writes nothing and a signature
-        collision stops the commit before anything is cancelled or submitted.
+        collision stops the commit before anything is cancelled or submitted. A backend
+        with orphan markers (Slurm) then cancels the jobs of crashed submissions. With
+        `dora.git_save`, a dirty repository raises `DirtyRepoError` before anything is
+        written, and the XPs are submitted from one clone of the commit (see `git_save`).
         """
         from ._submit import cancel_records, submit_batch
 
@@ -255,6 +258,9 @@ class Shepherd:
                 self.main.init_xp(item.sheep.xp)
         to_cancel, self._to_cancel = self._to_cancel, []
         batches, self._batches = self._batches, []
+        recover = getattr(self.backend, "recover_orphans", None)
+        if recover is not None:  # jobs a crashed process submitted but never recorded
+            recover(self.log)
         if to_cancel:
             cancel_records(self, to_cancel)
         done: set = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import TYPE_CHECKING, Any, Callable, List
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,6 +20,7 @@ __all__ = [
     "SLURM_FLAGS",
     "rules_from_args",
     "apply_dora_flags",
+    "done_checker",
 ]
 
 
@@ -85,12 +87,17 @@ def argv_from_args(main: MainProtocol, args: Any) -> List[str]:
 
 
 def slurm_from_args(main: MainProtocol, args: Any) -> SlurmConfig:
-    """The project's default Slurm config updated with -g/-p/--dev/-c/--constraint."""
+    """The project's default Slurm config updated with -g/-p/--dev/-c/--constraint.
+
+    `--dev` picks the config's `dev_partition` (and wins over `-p`).
+    """
     slurm = main.get_slurm_config()
     for name in SLURM_FLAGS:
         value = getattr(args, name, None)
         if value is not None:
             setattr(slurm, name, value)
+    if getattr(args, "dev", False):
+        slurm.partition = slurm.dev_partition
     return slurm
 
 
@@ -102,3 +109,18 @@ def rules_from_args(args: Any) -> SubmitRules:
     for name in ("retry", "replace", "replace_done"):
         setattr(rules, name, bool(getattr(args, name, False)))
     return rules
+
+
+def done_checker(shepherd: Any, sheep: Any, every: float = 5.0) -> Callable[[], bool]:
+    """`is_done` for following a log: asks the backend (one sacct call on Slurm) at most
+    every `every` seconds, whatever the caller's polling rate."""
+    last = [float("-inf")]
+
+    def done() -> bool:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            shepherd.update()
+        return bool(sheep.is_done())
+
+    return done

@@ -7,7 +7,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .common import CliError, argv_from_args, log_to_stderr
+from .common import CliError, argv_from_args, done_checker, log_to_stderr
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.main import MainProtocol
@@ -71,11 +71,7 @@ def action(args: Any, main: MainProtocol) -> int:
         if args.tail:
             from dora_grid.follow import follow_log
 
-            def done() -> bool:
-                shepherd.update()
-                return sheep.is_done()
-
-            follow_log(path, done)
+            follow_log(path, done_checker(shepherd, sheep))
         elif not path.exists():
             raise CliError(f"The log of XP {sheep.xp.sig} does not exist yet: {path}")
         else:

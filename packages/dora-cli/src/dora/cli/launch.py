@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .common import (
     apply_dora_flags,
     argv_from_args,
+    done_checker,
     log_to_stderr,
     rules_from_args,
     slurm_from_args,
@@ -33,10 +34,7 @@ def _follow(shepherd: Shepherd, sheep: Sheep, attach: bool, log: Any) -> int:
     from dora_grid.actions import sheep_log
     from dora_grid.follow import follow_log
 
-    def done() -> bool:
-        shepherd.update()
-        return sheep.is_done()
-
+    done = done_checker(shepherd, sheep)
     try:
         follow_log(sheep_log(sheep, "follow"), done)
     except KeyboardInterrupt:

@@ -44,8 +44,9 @@ def _add_submission(parser: argparse.ArgumentParser) -> None:
                         help="do not run the jobs from a clone of the repository")
     parser.add_argument("-g", "--gpus", type=int, help="number of GPUs per XP")
     parser.add_argument("-p", "--partition", help="Slurm partition")
-    parser.add_argument("--dev", action="store_const", const="devlab", dest="partition",
-                        help="use the devlab partition")
+    parser.add_argument("--dev", action="store_true",
+                        help="use the development partition (the Slurm config's "
+                        "`dev_partition`, devlab by default)")
     parser.add_argument("-c", "--comment", help="Slurm comment")
     parser.add_argument("--constraint", help="Slurm constraint")
 
