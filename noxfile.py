@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, List
@@ -162,8 +164,48 @@ def integration(session: nox.Session) -> None:
         session.run("bash", str(scripts / "stop.sh"), state, external=True)
 
 
-# Sessions to come, each from its own issue:
-# - `compat`: signatures, folders and exports compared with dora-search 0.1.13
-#   installed in its own venv (tools/oracle_venv.sh); tests marked `compat`.
+# The reference implementation, in an environment of its own (never in a session's venv:
+# it is also imported as `dora`). torch comes from constraints.txt (the CPU build).
+ORACLE = {"dora-search": "0.1.13", "hydra-core": "1.3.8"}
+_ORACLE_READY = """
+import importlib.metadata as md, json, sys
+sys.exit(any(md.version(n) != v for n, v in json.loads(sys.argv[1]).items()))
+"""
 
-nox.options.sessions = [*TEST_SESSIONS, "e2e", "lint", "types", "integration"]
+
+def _oracle_python(session: nox.Session) -> str:
+    """The interpreter of the oracle environment, created (or repaired) when needed."""
+    venv = Path(os.environ.get("ORACLE_VENV") or ROOT / ".nox" / "compat-oracle")
+    python = venv / "bin" / "python"
+    ready = python.exists() and subprocess.run(
+        [str(python), "-c", _ORACLE_READY, json.dumps(ORACLE)],
+        capture_output=True).returncode == 0
+    if ready:
+        session.log(f"oracle environment ready: {venv}")
+        return str(python)
+    # virtualenv is what nox itself creates venvs with, so it is there wherever nox runs.
+    session.run(sys.executable, "-m", "virtualenv", "--quiet", "--clear", str(venv),
+                external=True)
+    pins = [f"{name}=={version}" for name, version in ORACLE.items()]
+    session.run(str(python), "-m", "pip", "install", "--quiet", "-c", CONSTRAINTS, *pins,
+                external=True)
+    return str(python)
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Signatures, short names and launcher renderings against dora-search 0.1.13.
+
+    tests/compat/ generates more than 1,000 Hydra and 1,000 argparse cases (fixed seed)
+    and evaluates each with the reference, run in its own environment
+    (`.nox/compat-oracle`, or $ORACLE_VENV), and with ours (this session's venv, with the
+    same hydra-core). Never skipped here: a broken oracle fails the session.
+    """
+    install_local(session, list(PACKAGES), "pytest", f"hydra-core=={ORACLE['hydra-core']}")
+    oracle = _oracle_python(session)
+    report = Path(session.create_tmp()).resolve() / "compat-report"
+    session.run("pytest", "tests/compat", *session.posargs,
+                env={"DORA_COMPAT_ORACLE": oracle, "DORA_COMPAT_REPORT": str(report)})
+
+
+nox.options.sessions = [*TEST_SESSIONS, "e2e", "lint", "types", "integration", "compat"]

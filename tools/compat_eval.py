@@ -71,12 +71,27 @@ def quiet():
         yield
 
 
+def forget_failed_walk() -> None:
+    """Give the next case the state of a fresh process, as after a failed `dora` command.
+
+    dora-search 0.1.13's Hydra diff keeps its current path in a mutable default argument
+    (`path=[]`) that stays polluted when a walk raises (dora-behaviour.md 11.4): every
+    later delta of the process would carry a stray prefix (`flag.optim.lr`). In real use
+    the error ends the process; here the next case must not inherit it. A no-op for ours.
+    """
+    walk = getattr(sys.modules.get("dora.hydra"), "_compare_config", None)
+    for default in getattr(walk, "__defaults__", None) or ():
+        if isinstance(default, list):
+            default.clear()
+
+
 def xp_result(main: Any, argv: List[str]) -> Result:
     try:
         with quiet():
             xp = main.get_xp(argv)
             out: Result = {"sig": xp.sig, "delta": [[k, plain(v)] for k, v in xp.delta]}
     except (Exception, SystemExit) as exc:
+        forget_failed_walk()
         return {"error": error(exc)}
     try:
         with quiet():

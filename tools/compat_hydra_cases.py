@@ -440,7 +440,7 @@ def generate(rng: random.Random, projects: int, cases: int) -> Dict[str, Any]:
             "module": project.module(),
             "groups": list(project.groups),
             "cases": argvs,
-            "launcher": [maker.launcher() for _ in range(max(1, cases // 3))],
+            "launcher": [maker.launcher() for _ in range(max(1, cases // 4))],
         })
     groups = out[0]["groups"]
     render = [render_value(rng, groups) for _ in range(300)]

@@ -47,7 +47,7 @@ def compat_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         pytest.fail(f"{ORACLE_VARIABLE}={oracle_python}: no such interpreter", pytrace=False)
     our_python = os.environ.get("DORA_COMPAT_OURS", sys.executable)
     report = os.environ.get("DORA_COMPAT_REPORT")
-    folder = Path(report) if report else tmp_path_factory.mktemp("compat")
+    folder = Path(report).resolve() if report else tmp_path_factory.mktemp("compat")
     if report and folder.exists():
         shutil.rmtree(folder)
     cases = compat_cases.generate()

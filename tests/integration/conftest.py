@@ -20,7 +20,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
 
@@ -161,12 +161,17 @@ def wait_states(job_ids: List[str], wanted: str, timeout: float = 60) -> Dict[st
     return seen
 
 
+def job_field(job_id: str, field: str) -> str:
+    """A field of `scontrol show job` (the controller keeps finished jobs for MinJobAge)."""
+    out = _run(["scontrol", "show", "job", "-o", job_id]).stdout
+    match = re.search(rf"\b{field}=(\S*)", out)
+    assert match, f"no {field}= for job {job_id}: {out}"
+    return match.group(1)
+
+
 def uses_srun(job_id: str) -> bool:
     """Whether the job's batch script runs the work under srun (signals go to steps)."""
-    out = _run(["scontrol", "show", "job", "-o", job_id.split("_")[0]]).stdout
-    match = re.search(r"\bCommand=(\S+)", out)
-    assert match, f"no Command= for job {job_id}: {out}"
-    script = Path(match.group(1)).read_text()
+    script = Path(job_field(job_id.split("_")[0], "Command")).read_text()
     return any(line.strip().startswith("srun") or " srun " in line
                for line in script.splitlines() if not line.lstrip().startswith("#"))
 
@@ -338,7 +343,7 @@ class Project:
         return found[0]
 
     def all_job_ids(self) -> List[str]:
-        ids = set()
+        ids: Set[str] = set()
         for record in self.outputs.glob("xps/*/job.json"):
             try:
                 data = json.loads(record.read_text())

@@ -147,4 +147,5 @@ def test_failing_xp_is_failed_and_rescheduled_only_with_retry(project: Project) 
     second = project.job_id(failing)
     assert second != first
     assert project.job_id(fine) != second
-    assert states([second]).get(second) in {"PENDING", "RUNNING", "FAILED"}
+    wait_for(lambda: states([second]).get(second) in {"PENDING", "RUNNING", "FAILED"}, 30,
+             f"sacct to know the new job {second}")

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import List
 
-from .conftest import Project, default_partition, no_traceback, sacct, wait_for, wait_states
+from .conftest import (
+    Project,
+    default_partition,
+    job_field,
+    no_traceback,
+    sacct,
+    wait_for,
+    wait_states,
+)
 
 
 def _partition(job_id: str) -> str:
-    """The job's partition, as soon as accounting knows the job (it lags a little)."""
-    found: List[str] = []
-
-    def known() -> bool:
-        found[:] = [row[1] for row in sacct([job_id], fields="JobID,Partition")
-                    if row[0] == job_id]
-        return bool(found)
-
-    wait_for(known, 30, f"sacct to know job {job_id}")
-    return found[0]
+    return job_field(job_id, "Partition")
 
 
 def test_launch_without_tail_then_info_by_job_id(project: Project) -> None:
@@ -72,3 +70,5 @@ def test_auto_backend_uses_slurm_when_a_controller_answers(project: Project) -> 
     job_id = project.job_id(project.sig_of("--lr=0.8", "--epochs=1"))
     assert re.fullmatch(r"\d+", job_id), job_id
     assert _partition(job_id) == default_partition()
+    wait_for(lambda: [row[0] for row in sacct([job_id])] == [job_id], 30,
+             f"sacct to know job {job_id}")

@@ -146,7 +146,7 @@ def test_a_failing_grid_does_not_cancel_what_runs(project: Dora) -> None:
 
 
 def test_forcing_the_slurm_backend_fails_before_anything(project: Dora) -> None:
-    proc = project("grid", "g", "--backend", "slurm")
+    proc = project("grid", "g", "--backend", "slurm", SLURM_CONF="/nonexistent/slurm.conf")
     assert proc.returncode == 1 and "Slurm backend is not available" in proc.stderr
     assert nothing_written(project)
     proc = project("grid", "g", "--backend", "bogus")

@@ -51,7 +51,8 @@ def test_launch_cancel_and_retry(project: Dora) -> None:
 def test_launch_errors_change_nothing(project: Dora) -> None:
     proc = project("launch", "-f", "deadbeef")
     assert proc.returncode == 1 and "deadbeef" in proc.stderr
-    proc = project("launch", "--backend", "slurm", "--", "--lr=0.2")
+    proc = project("launch", "--backend", "slurm", "--", "--lr=0.2",
+                   SLURM_CONF="/nonexistent/slurm.conf")
     assert proc.returncode == 1 and "Slurm backend is not available" in proc.stderr
     proc = project("launch", "-g", "9", "--no_tail", "--", "--lr=0.2")  # 4 local slots
     assert proc.returncode == 1 and "GPUs" in proc.stderr

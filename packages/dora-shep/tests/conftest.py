@@ -34,3 +34,6 @@ def main(outputs: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setattr(tiny_main.dora, "slots", 1)
     monkeypatch.setattr(tiny_main.dora, "shared", None)
     yield tiny_main
+
+
+from slurm_fakes import fake_slurm  # noqa: E402,F401  (a fake Slurm cluster on PATH)

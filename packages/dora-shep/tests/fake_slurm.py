@@ -3,8 +3,9 @@
 `sbatch`, `sacct`, `scancel`, `squeue`, `scontrol` and `srun` read and write one JSON
 state file (`$FAKE_SLURM_STATE`, under a lock) and append each call to `calls.jsonl`
 beside it. Tests change the state to produce what a real cluster rarely does: sbatch
-refusing a job, sacct failing or forgetting an array element, scancel failing for one
-id. With `execute` on, sbatch runs the batch script at once (srun runs its command with
+refusing a job, sacct failing, lagging (`sacct_lag`: ids sacct does not show yet) or
+forgetting an array element (`forget`: ids neither sacct nor squeue shows), scancel
+failing for one id. With `execute` on, sbatch runs the batch script at once (srun runs its command with
 the Slurm task variables set), so jobs really run through submitit.
 """
 
@@ -95,15 +96,27 @@ def sbatch(argv: List[str]) -> int:
             "array": array,
             "params": params,
             "script": text,
-            "states": {i: "PENDING" for i in element_ids(job_id, {"array": array})},
+            "states": dict.fromkeys(element_ids(job_id, {"array": array}), "PENDING"),
             "exit": {},
         }
         state["jobs"][job_id] = job
         execute = state.get("execute", False)
-    if execute:
-        for element in list(job["states"]):
-            run_element(job_id, element, script)
+    if execute:  # like a real node: later, in the background, once sbatch has answered
+        copy = state_path().parent / f"job_{job_id}.sh"
+        copy.write_text(text)
+        subprocess.Popen([sys.executable, __file__, "_run", job_id, str(copy)],
+                         start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(f"Submitted batch job {job_id}")
+    return 0
+
+
+def run_job(argv: List[str]) -> int:
+    job_id, script = argv
+    with locked_state() as state:
+        elements = list(state["jobs"][job_id]["states"])
+    for element in elements:
+        run_element(job_id, element, Path(script))
     return 0
 
 
@@ -169,7 +182,7 @@ def sacct(argv: List[str]) -> int:
         fields = (option_values(argv, "-o", "--format") or ["JobID,State,ExitCode"])[0]
         names = fields.split(",")
         ids = [i for value in option_values(argv, "-j", "--jobs") for i in value.split(",")]
-        forgotten = set(state.get("forget", []))
+        forgotten = set(state.get("forget", [])) | set(state.get("sacct_lag", []))
         lines = ["|".join(names)]
         for job_id in ids:
             job = state["jobs"].get(job_id.split("_")[0])
@@ -214,7 +227,20 @@ def scancel(argv: List[str]) -> int:
 
 def squeue(argv: List[str]) -> int:
     names = option_values(argv, "-n", "--name")
+    wanted = [i for value in option_values(argv, "-j", "--jobs") for i in value.split(",")]
     with locked_state() as state:
+        if state.get("squeue_fail"):
+            return fail(state["squeue_fail"])
+        if wanted:  # -r -o %i|%T -j IDS: one line per active element, with its state
+            if len(wanted) == 1 and wanted[0] not in state["jobs"]:
+                return fail("slurm_load_jobs error: Invalid job id specified")
+            every = "all" in option_values(argv, "-t", "--states")
+            for job_id in wanted:
+                job = state["jobs"].get(job_id, {"states": {}})
+                for element, value in job["states"].items():
+                    if (every or value in ACTIVE) and element not in state.get("forget", []):
+                        print(f"{element}|{value.split()[0]}")
+            return 0
         for job_id, job in state["jobs"].items():
             if names and job["name"] not in names:
                 continue
@@ -241,13 +267,13 @@ def scontrol(argv: List[str]) -> int:
 
 
 COMMANDS = {"sbatch": sbatch, "sacct": sacct, "scancel": scancel, "squeue": squeue,
-            "scontrol": scontrol, "srun": srun}
+            "scontrol": scontrol, "srun": srun, "_run": run_job}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     name, rest = args[0], args[1:]
-    if name != "srun":
+    if name not in ("srun", "_run"):
         record_call(name, rest)
     return COMMANDS[name](rest)
 

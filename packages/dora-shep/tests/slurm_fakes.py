@@ -41,7 +41,8 @@ class FakeSlurm:
 
     def configure(self, **values: Any) -> None:
         """Set top-level state keys: sbatch_fail, sbatch_fail_count, sacct_fail,
-        scancel_fail, forget, down, execute, range_rows, partitions."""
+        sacct_lag, forget, squeue_fail, scancel_fail, down, execute, range_rows,
+        partitions."""
         state = self.read()
         state.update(values)
         self.write(state)
@@ -80,9 +81,8 @@ class FakeSlurm:
         return [call["argv"] for call in calls if call["cmd"] == name]
 
 
-@pytest.fixture
-def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
-    """A fake Slurm cluster whose controller answers, first on PATH."""
+def use_fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
+    """Install a fake Slurm cluster whose controller answers, first on PATH."""
     fake = FakeSlurm(tmp_path / "fakeslurm")
     fake.install()
     monkeypatch.setenv("PATH", f"{fake.bin}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -91,3 +91,9 @@ def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
     for name in ("SLURM_JOB_ID", "SLURM_PROCID", "SUBMITIT_EXECUTOR", "SLURM_ARRAY_JOB_ID"):
         monkeypatch.delenv(name, raising=False)
     return fake
+
+
+@pytest.fixture
+def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
+    """A fake Slurm cluster whose controller answers, first on PATH."""
+    return use_fake_slurm(tmp_path, monkeypatch)

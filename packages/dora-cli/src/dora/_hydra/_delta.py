@@ -24,7 +24,7 @@ from dora_sig import DeltaError
 
 from ._errors import MissingValue, ResolutionError
 
-__all__ = ["ALL", "Relevant", "config_delta", "read_value"]
+__all__ = ["ALL", "Relevant", "config_delta", "read_value", "resolution_message"]
 
 
 class _All:
@@ -54,7 +54,7 @@ def read_value(node: Any, key: Any, name: str) -> Any:
             f"{_first_line(exc)}. Set it on the command line or in the grid."
         ) from None
     except OmegaConfBaseException as exc:
-        raise ResolutionError(_resolution_message(name, exc)) from None
+        raise ResolutionError(resolution_message(name, exc)) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -62,7 +62,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _resolution_message(name: str, exc: BaseException) -> str:
+def resolution_message(name: str, exc: BaseException) -> str:
+    """What to tell the user when the config value `name` cannot be resolved."""
     detail = _first_line(exc)
     match = _RESOLVER.search(str(exc))
     if match:

@@ -20,7 +20,7 @@ from dora_shep.main import MainBase
 from dora_shep.xp import XP
 
 from ._compose import Composer, config_dir_of
-from ._delta import config_delta
+from ._delta import config_delta, resolution_message
 from ._errors import MissingValue, ResolutionError
 from ._fast import FastPath
 from ._overrides import group_entries, is_multirun, quote_value, simplify, value_to_argv
@@ -67,16 +67,16 @@ class HydraXP(XP):
 
 
 def _wrap_diff_error(exc: BaseException) -> Exception:
+    """A Dora error for an OmegaConf error raised while diffing two configs."""
     from omegaconf.errors import MissingMandatoryValue
 
     key = getattr(exc, "full_key", None) or "?"
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, MissingMandatoryValue):
         return MissingValue(
-            f"Mandatory config value {key} left unset (???): {detail}. Set it on the command "
-            "line or in the grid."
+            f"Mandatory config value {key} left unset (???). Set it on the command line or "
+            f"in the grid (e.g. {key}=VALUE)."
         )
-    return ResolutionError(f"Could not resolve the config value {key}: {detail}.")
+    return ResolutionError(resolution_message(key, exc))
 
 
 class HydraMain(MainBase):

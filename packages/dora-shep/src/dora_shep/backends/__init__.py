@@ -66,9 +66,10 @@ def choose_backend(name: str, dora: DoraConfig) -> Backend:
         up, said = slurm_status()
         if not up:
             raise BackendUnavailable(
-                f"No Slurm controller answers here ({said}). Check that slurmctld runs and "
-                "that SLURM_CONF points to its config, or run the XPs on this machine with "
-                "`--backend local` (or `backend: local` in the config). Nothing was done."
+                f"The Slurm backend is not available: no Slurm controller answers here "
+                f"({said}). Check that slurmctld runs and that SLURM_CONF points to its "
+                "config, or run the XPs on this machine with `--backend local` (or "
+                "`backend: local` in the config). Nothing was done."
             )
         from .slurm.backend import SlurmBackend
 

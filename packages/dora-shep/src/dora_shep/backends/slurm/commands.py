@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import subprocess
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ...errors import ShepError
 
@@ -23,6 +23,7 @@ __all__ = [
     "sacct",
     "scancel",
     "squeue_ids",
+    "squeue_states",
 ]
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def _run(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess:
             timeout=timeout,
         )
     except FileNotFoundError:
-        raise SlurmCommandError(f"`{args[0]}` is not installed (not found on PATH).") from None
+        raise SlurmCommandError(f"`{args[0]}` is not installed (not found on PATH)") from None
     except subprocess.TimeoutExpired:
         raise SlurmCommandError(
             f"`{' '.join(args[:3])} ...` did not answer within {timeout:g} s."
@@ -66,13 +67,19 @@ def _check(args: Sequence[str], timeout: float) -> str:
 
 def ping(timeout: float = PING_TIMEOUT_S) -> Tuple[bool, str]:
     """Whether a Slurm controller answers (`scontrol ping`), and what was seen."""
+    conf = os.environ.get("SLURM_CONF")
+    if conf is not None and not os.path.isfile(conf):
+        # scontrol would retry reading it for a minute
+        return False, f"SLURM_CONF={conf!r} is not a file"
     try:
         done = _run(["scontrol", "ping"], timeout)
     except SlurmCommandError as exc:
         return False, str(exc)
-    text = (done.stdout + done.stderr).strip()
     up = done.returncode == 0 and re.search(r"\bUP\b", done.stdout) is not None
-    return up, text or f"`scontrol ping` exited with status {done.returncode}"
+    lines = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines()]
+    lines = [line for line in lines if line]
+    said = lines[-1] if lines else f"exit status {done.returncode}"
+    return up, f"`scontrol ping`: {said}"
 
 
 def sacct(main_ids: Sequence[str]) -> str:
@@ -108,6 +115,29 @@ def squeue_ids(name: str, user: str) -> List[str]:
     """
     out = _check(["squeue", "-h", "-o", "%i", "-n", name, "-u", user], QUERY_TIMEOUT_S)
     return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def squeue_states(main_ids: Sequence[str]) -> Dict[str, str]:
+    """The controller's state of the jobs among `main_ids`, by job id (one entry per
+    array element): queued, running, and those that ended within the controller's
+    MinJobAge (5 minutes by default), even when accounting has not recorded them yet.
+
+    Raises:
+        SlurmCommandError: when squeue fails.
+    """
+    args = ["squeue", "-h", "-t", "all", "-r", "-o", "%i|%T", "-j", ",".join(main_ids)]
+    done = _run(args, QUERY_TIMEOUT_S)
+    if done.returncode != 0:
+        if "Invalid job id" in done.stderr:
+            return {}  # squeue's answer when the only id asked has ended
+        message = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
+        raise SlurmCommandError(f"`squeue` failed: {message}")
+    states = {}
+    for line in done.stdout.splitlines():
+        job_id, _, state = line.strip().partition("|")
+        if job_id and state:
+            states[job_id] = state
+    return states
 
 
 def partitions() -> Optional[List[str]]:

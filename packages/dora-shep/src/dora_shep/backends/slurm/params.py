@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ...conf import SlurmConfig
 from ...errors import ConfigError
@@ -68,7 +68,7 @@ def format_mem(gigabytes: float) -> str:
     return f"{int(round(gigabytes * 1024))}MB"
 
 
-def _split_gpus(gpus: int, per_node: int) -> "tuple[int, int]":
+def _split_gpus(gpus: int, per_node: int) -> Tuple[int, int]:
     """(nodes, GPUs per node) for `gpus` GPUs on nodes of `per_node` GPUs."""
     if gpus <= per_node:
         return 1, gpus

@@ -3,7 +3,15 @@
 The table is parsed by submitit's parser (array ranges expanded, job steps skipped).
 `CANCELLED by N` reads as CANCELLED. An array element that sacct no longer knows while
 other elements of its array are known reads as MISSING (sacct forgets elements cancelled
-one by one), unless the array was submitted moments ago (accounting lags behind).
+one by one).
+
+Accounting lags behind the controller: a job just submitted, and array elements, which
+get a job record of their own when they start, can be missing from sacct for seconds or
+for their whole (short) life. So when sacct has no row for some jobs, one `squeue -t all`
+call asks the controller about those only; it knows the jobs queued, running or ended
+within its MinJobAge, and its state wins over UNKNOWN or MISSING. When sacct fails
+altogether (no accounting), squeue gives the states it knows, and the other jobs read
+UNKNOWN with sacct's error.
 """
 
 from __future__ import annotations
@@ -31,6 +39,19 @@ _REASONS = {
     "BOOT_FAIL": "a node failed to boot",
     "DEADLINE": "deadline reached",
     "PREEMPTED": "preempted",
+}
+
+
+#: States that mean the same, for Dora's rules, as one it knows.
+_ALIASES = {
+    "CONFIGURING": "RUNNING",
+    "RESIZING": "RUNNING",
+    "SIGNALING": "RUNNING",
+    "STAGE_OUT": "COMPLETING",
+    "REQUEUE_FED": "REQUEUED",
+    "REQUEUE_HOLD": "PENDING",
+    "RESV_DEL_HOLD": "PENDING",
+    "STOPPED": "SUSPENDED",
 }
 
 
@@ -69,6 +90,7 @@ def status_of_row(row: Mapping[str, str]) -> JobStatus:
         by = raw[len(CANCELLED):].strip()
         return JobStatus(CANCELLED, f"cancelled {by}" if by else None)
     state = raw.split()[0].rstrip("+") if raw else UNKNOWN
+    state = _ALIASES.get(state, state)
     reason = _exit_reason(row.get("ExitCode")) if state == "FAILED" else _REASONS.get(state)
     return JobStatus(state, reason)
 
@@ -82,37 +104,52 @@ def _ids(records: Iterable[JobRecord]) -> Dict[str, float]:
     return ids
 
 
-def read_states(records: List[JobRecord], now: Optional[float] = None) -> Dict[str, JobStatus]:
-    """The status of every job of `records`, from one sacct call.
+def _controller_states(mains: List[str]) -> Optional[Dict[str, str]]:
+    """squeue's states of the active jobs among `mains`, None when squeue fails."""
+    try:
+        return commands.squeue_states(mains)
+    except commands.SlurmCommandError as exc:
+        logger.debug("Could not ask squeue: %s", exc)
+        return None
 
-    When sacct fails (no accounting, controller down), every job reads UNKNOWN with
-    sacct's message as the reason, and a warning is logged.
+
+def read_states(records: List[JobRecord], now: Optional[float] = None) -> Dict[str, JobStatus]:
+    """The status of every job of `records`: one sacct call (plus one squeue call for the
+    jobs sacct does not show, if any).
+
+    When sacct fails (no accounting, controller down), the jobs squeue does not list read
+    UNKNOWN with sacct's message as the reason, and a warning is logged.
     """
     ids = _ids(records)
     if not ids:
         return {}
     mains = list(dict.fromkeys(main_id(job_id) for job_id in ids))
+    unknown_reason: Optional[str] = None
     try:
         rows = parse_sacct(commands.sacct(mains))
     except commands.SlurmCommandError as exc:
         logger.warning("Could not read job states: %s", exc)
-        reason = f"sacct failed, states unknown: {exc}"
-        return {job_id: JobStatus(UNKNOWN, reason) for job_id in ids}
+        unknown_reason = f"sacct failed, states unknown: {exc}"
+        rows = {}
+    statuses = {job_id: status_of_row(rows[job_id]) for job_id in ids if job_id in rows}
+    absent = [job_id for job_id in ids if job_id not in rows]
+    if not absent:
+        return statuses
+    queued = _controller_states(list(dict.fromkeys(main_id(job_id) for job_id in absent)))
     known_arrays = {main_id(job_id) for job_id in rows if "_" in job_id}
     now = time.time() if now is None else now
-    statuses: Dict[str, JobStatus] = {}
-    for job_id, submitted_at in ids.items():
-        row = rows.get(job_id)
-        if row is not None:
-            statuses[job_id] = status_of_row(row)
+    for job_id in absent:
+        if queued is not None and job_id in queued:
+            statuses[job_id] = status_of_row({"State": queued[job_id]})
         elif (
             "_" in job_id
             and main_id(job_id) in known_arrays
-            and now - submitted_at > MISSING_GRACE_S
+            # without squeue's word, only trust sacct's silence once it had time to catch up
+            and (queued is not None or now - ids[job_id] > MISSING_GRACE_S)
         ):
             statuses[job_id] = JobStatus(
                 MISSING, "Slurm accounting no longer knows this array element"
             )
         else:
-            statuses[job_id] = JobStatus(UNKNOWN, None)
+            statuses[job_id] = JobStatus(UNKNOWN, unknown_reason)
     return statuses

@@ -1,0 +1,185 @@
+"""Orphan markers: a crash between sbatch and job.json is cleaned up by the next commit,
+and a submission in flight in another process is never touched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, List
+
+from shep_helpers import with_tests_on_path
+from slurm_fakes import FakeSlurm
+
+from dora_shep.backends.slurm.orphans import LEGACY_MIN_AGE_S, OrphanMarker
+from dora_shep.locks import FileLock
+from dora_shep.records import JobRecord, read_job_record, write_job_record
+from dora_shep.shepherd import Shepherd
+
+SUBMITTER = """
+import os, sys, time
+import dora_shep._submit as submit
+from dora_shep.conf import SlurmConfig, SubmitRules
+from dora_shep.shepherd import Shepherd
+from shepproj.train import main
+
+def stop(xp, record):
+    print("SUBMITTED", record.job_id, flush=True)
+    if sys.argv[1] == "crash":
+        os._exit(3)
+    time.sleep(120)
+
+submit.write_job_record = stop
+shep = Shepherd(main, backend="slurm")
+sheep = shep.get_sheep_from_argv(["--seed=1"])
+shep.maybe_submit_lazy(sheep, SlurmConfig(gpus=0, mem_per_gpu=1, cpus_per_gpu=1),
+                       SubmitRules())
+shep.commit()
+"""
+
+
+class Logs(list):
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+
+def start_submitter(mode: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SUBMITTER, mode], env=with_tests_on_path(),
+                            stdout=subprocess.PIPE, text=True)
+
+
+def commit(main: Any) -> List[str]:
+    logs = Logs()
+    Shepherd(main, log=logs, backend="slurm").commit()
+    return logs
+
+
+def markers(main: Any) -> List[Path]:
+    folder = main.dora.dir / "orphans"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_a_crash_after_sbatch_leaves_a_marker_and_the_next_run_cancels(
+    main: Any, fake_slurm: FakeSlurm
+) -> None:
+    proc = start_submitter("crash")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3 and "SUBMITTED 100" in out
+    (marker,) = markers(main)
+    assert marker.name.startswith(f"shepproj_{main.get_xp(['--seed=1']).sig}.")
+    assert json.loads(marker.read_text())["job_ids"] == ["100"]
+    assert fake_slurm.state_of("100") == "PENDING"
+    logs = commit(main)
+    assert fake_slurm.calls("scancel") == [["100"]]
+    assert fake_slurm.state_of("100").startswith("CANCELLED")
+    assert markers(main) == [] and any("orphan job(s) 100" in line for line in logs)
+
+
+def test_a_submission_in_flight_elsewhere_is_never_cancelled(
+    main: Any, fake_slurm: FakeSlurm
+) -> None:
+    proc = start_submitter("hang")
+    try:
+        assert proc.stdout is not None
+        assert "SUBMITTED 100" in proc.stdout.readline()
+        commit(main)
+        commit(main)
+        assert fake_slurm.calls("scancel") == [] and len(markers(main)) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+    commit(main)  # its process is gone: now it is an orphan
+    assert fake_slurm.calls("scancel") == [["100"]] and markers(main) == []
+
+
+def test_a_crash_before_sbatch_answered_is_found_by_name(
+    main: Any, fake_slurm: FakeSlurm
+) -> None:
+    xp = main.get_xp(["--seed=2"])
+    main.init_xp(xp)
+    name = f"shepproj_{xp.sig}"
+    fake_slurm.add_job("70", "RUNNING", name=name)   # sbatch made it, nobody recorded it
+    fake_slurm.add_job("71", "RUNNING", name=name)   # a later submission, recorded
+    fake_slurm.add_job("72", "RUNNING", name="someone_else")
+    write_job_record(xp, JobRecord("71", "slurm", ["71"], [], {}, time.time()))
+    marker = OrphanMarker.create(main.dora.dir / "orphans", name, [xp.folder])
+    os.close(marker._fd)  # type: ignore[arg-type]  # the process "died"
+    commit(main)
+    assert fake_slurm.calls("scancel") == [["70"]]
+    squeue = fake_slurm.calls("squeue")[0]
+    assert squeue[squeue.index("-n") + 1] == name and "-u" in squeue
+    assert markers(main) == []
+
+
+def test_a_recorded_submission_is_not_cancelled(main: Any, fake_slurm: FakeSlurm) -> None:
+    xp = main.get_xp(["--seed=3"])
+    main.init_xp(xp)
+    fake_slurm.add_job("80", "RUNNING")
+    write_job_record(xp, JobRecord("80", "slurm", ["80"], [], {}, time.time()))
+    marker = OrphanMarker.create(main.dora.dir / "orphans", "shepproj_x", [xp.folder])
+    marker.add_job_ids(["80"])
+    os.close(marker._fd)  # type: ignore[arg-type]  # died after job.json, before cleanup
+    commit(main)
+    assert fake_slurm.calls("scancel") == [] and markers(main) == []
+    record = read_job_record(xp)
+    assert record is not None and record.job_id == "80"
+
+
+def test_unrecorded_array_elements_are_cancelled(main: Any, fake_slurm: FakeSlurm) -> None:
+    xps = [main.get_xp([f"--seed={i}"]) for i in range(3)]
+    for xp in xps:
+        main.init_xp(xp)
+    fake_slurm.add_job("90", "RUNNING", array=3)
+    ids = ["90_0", "90_1", "90_2"]
+    write_job_record(xps[0], JobRecord("90_0", "slurm", ids, [], {}, time.time()))
+    marker = OrphanMarker.create(main.dora.dir / "orphans", "shepproj_array_x",
+                                 [xp.folder for xp in xps])
+    marker.add_job_ids(ids)
+    os.close(marker._fd)  # type: ignore[arg-type]
+    commit(main)
+    assert fake_slurm.calls("scancel") == [["90_1", "90_2"]]
+    assert fake_slurm.state_of("90_0") == "RUNNING"
+
+
+def test_a_marker_whose_xp_is_locked_waits(main: Any, fake_slurm: FakeSlurm) -> None:
+    xp = main.get_xp(["--seed=4"])
+    main.init_xp(xp)
+    fake_slurm.add_job("95", "RUNNING")
+    marker = OrphanMarker.create(main.dora.dir / "orphans", "shepproj_y", [xp.folder])
+    marker.add_job_ids(["95"])
+    os.close(marker._fd)  # type: ignore[arg-type]
+    with FileLock(xp.folder / ".submit.lock"):
+        commit(main)
+        assert fake_slurm.calls("scancel") == [] and len(markers(main)) == 1
+    commit(main)
+    assert fake_slurm.calls("scancel") == [["95"]]
+
+
+def test_dora_search_markers_are_handled_once_old(main: Any, fake_slurm: FakeSlurm) -> None:
+    fake_slurm.add_job("96", "RUNNING", name="shepproj_abcdef12")
+    folder = main.dora.dir / "orphans"
+    folder.mkdir(parents=True)
+    legacy = folder / "shepproj_abcdef12"
+    legacy.touch()
+    commit(main)
+    assert fake_slurm.calls("scancel") == [] and legacy.exists()
+    old = time.time() - LEGACY_MIN_AGE_S - 10
+    os.utime(legacy, (old, old))
+    commit(main)
+    assert fake_slurm.calls("scancel") == [["96"]] and not legacy.exists()
+
+
+def test_a_failed_orphan_cancel_keeps_the_marker(main: Any, fake_slurm: FakeSlurm) -> None:
+    fake_slurm.add_job("97", "RUNNING")
+    fake_slurm.configure(scancel_fail=["97"])
+    marker = OrphanMarker.create(main.dora.dir / "orphans", "shepproj_z", [])
+    marker.add_job_ids(["97"])
+    os.close(marker._fd)  # type: ignore[arg-type]
+    logs = commit(main)
+    assert len(markers(main)) == 1 and any("orphan marker" in line for line in logs)
+    fake_slurm.configure(scancel_fail=[])
+    commit(main)
+    assert markers(main) == [] and fake_slurm.state_of("97").startswith("CANCELLED")
