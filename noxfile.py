@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,9 +95,14 @@ def install_local(session: nox.Session, packages: List[str], *extra: str) -> Non
     session.run("python", str(check), json.dumps(names), str(ROOT), json.dumps(PACKAGES))
 
 
+# dora-cli with its `hydra` extra (hydra-core), for the sessions that test Hydra projects.
+CLI_WITH_HYDRA = f"{ROOT / 'packages' / 'dora-cli'}[hydra]"
+
+
 def _make_tests_session(package: str) -> None:
     def tests(session: nox.Session) -> None:
-        install_local(session, [package], "pytest")
+        extras = [CLI_WITH_HYDRA] if package == "dora-cli" else []
+        install_local(session, [package], "pytest", *extras)
         session.run("pytest", f"packages/{package}/tests", *session.posargs)
 
     tests.__doc__ = f"Test {package}, installed alone with what it declares."
@@ -111,9 +117,14 @@ TEST_SESSIONS = [f"tests-{package}" for package in PACKAGES]
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """End-to-end and whole-repository tests (tests/): every package, the digits example."""
-    install_local(session, list(PACKAGES), "pytest", "numpy", "scikit-learn")
-    session.run("pytest", "tests", *session.posargs)
+    """End-to-end and whole-repository tests (tests/): every package, the digits examples.
+
+    tests/integration (a real Slurm) and tests/compat (the reference) have their own
+    sessions, which set up what they need.
+    """
+    install_local(session, list(PACKAGES), "pytest", "numpy", "scikit-learn", CLI_WITH_HYDRA)
+    session.run("pytest", "tests", "--ignore=tests/integration", "--ignore=tests/compat",
+                *session.posargs)
 
 
 @nox.session
@@ -131,6 +142,11 @@ def types(session: nox.Session) -> None:
     editable = [arg for name in PACKAGES for arg in ("-e", paths[name])]
     session.install("-c", CONSTRAINTS, *editable, "mypy")
     session.run("mypy", *session.posargs)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 @nox.session
@@ -153,15 +169,25 @@ def integration(session: nox.Session) -> None:
     install_local(session, list(PACKAGES), "pytest")
     scripts = ROOT / "scripts" / "slurm"
     session.run("bash", str(scripts / "install.sh"), external=True)
-    # A fresh state folder, traversable by all (munge's rule for its socket path).
+    # A fresh state folder, traversable by all (munge's rule for its socket path), and
+    # four free ports, so that a cluster someone keeps running here is left alone.
     state = tempfile.mkdtemp(prefix="dora-slurm-", dir="/tmp")
     os.chmod(state, 0o755)
+    port = next(base for base in range(16817, 30000, 100)
+                if all(_port_free(base + k) for k in range(4)))
+    passed = False
     try:
-        session.run("bash", str(scripts / "start.sh"), state, external=True)
+        session.run("bash", str(scripts / "start.sh"), state, external=True,
+                    env={"DORA_SLURM_PORT": str(port)})
         session.run("pytest", "tests/integration", *session.posargs,
                     env={"SLURM_CONF": f"{state}/etc/slurm.conf"})
+        passed = True
     finally:
         session.run("bash", str(scripts / "stop.sh"), state, external=True)
+        if passed:
+            shutil.rmtree(state, ignore_errors=True)
+        else:
+            session.log(f"Slurm logs kept in {state}/log")
 
 
 # The reference implementation, in an environment of its own (never in a session's venv:

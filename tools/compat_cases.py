@@ -35,7 +35,7 @@ FORMAT = 1
 
 def generate(
     seed: int = SEED,
-    hydra_projects: int = 40,
+    hydra_projects: int = 36,
     hydra_cases: int = 28,
     parsers: int = 50,
     argparse_cases: int = 24,

@@ -157,14 +157,14 @@ def evaluate(folder: Path, shard: int = 0, shards: int = 1) -> Dict[str, Any]:
         out[section] = {}
 
     def timed(section: str, started: float) -> None:
-        out["times"][section] = out["times"].get(section, 0.0) + time.perf_counter() - started
+        out["times"][section] = out["times"].get(section, 0.0) + time.process_time() - started
 
     hydra = cases["hydra"]
     for index, project in enumerate(hydra["projects"]):
         renders = project["name"] == hydra["render_project"] and shard == 0
         if index % shards != shard and not renders:
             continue
-        started = time.perf_counter()
+        started = time.process_time()
         main: Optional[Any]
         try:
             main = load_hydra_main(folder, project["name"])
@@ -173,24 +173,24 @@ def evaluate(folder: Path, shard: int = 0, shards: int = 1) -> Dict[str, Any]:
             main, failure = None, {"error": f"project failed to load: {error(exc)}"}
         timed("hydra_load", started)
         if renders:
-            started = time.perf_counter()
+            started = time.process_time()
             for number, value in enumerate(hydra["render"]):
                 key = f"{project['name']}/R{number}"
                 out["hydra_render"][key] = failure or render_result(main, value)
             timed("hydra_render", started)
         if index % shards != shard:
             continue
-        started = time.perf_counter()
+        started = time.process_time()
         for number, argv in enumerate(project["cases"]):
             out["hydra_argv"][f"{project['name']}/{number}"] = failure or xp_result(main, argv)
         timed("hydra_argv", started)
-        started = time.perf_counter()
+        started = time.process_time()
         for number, value in enumerate(project["launcher"]):
             key = f"{project['name']}/L{number}"
             out["hydra_launcher"][key] = failure or launcher_result(main, value)
         timed("hydra_launcher", started)
 
-    started = time.perf_counter()
+    started = time.process_time()
     for index, spec in enumerate(cases["argparse"]["parsers"]):
         if index % shards != shard:
             continue

@@ -185,7 +185,7 @@ launch() {  # launch COMM LOGFILE CMD...: start CMD in its own session, record i
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.01
     done
-    alive "$pid" "$comm" || die "$comm exited at once; see $logfile"
+    alive "$pid" "$comm" || die "$comm exited at once; see $LOG/$comm.out and $logfile"
     echo "$pid $comm $(awk '{ print $22 }' "/proc/$pid/stat")" >>"$STATE/pids"
 }
 wait_for() {  # wait_for SECONDS WHAT LOGFILE CMD...: until CMD succeeds

@@ -129,10 +129,29 @@ def states(job_ids: List[str]) -> Dict[str, str]:
             for row in sacct(job_ids)}
 
 
-def queued() -> Dict[str, str]:
-    """{job id: state} of every job in squeue (array tasks as `<id>_<k>`)."""
-    out = _run(["squeue", "-h", "-o", "%i %T"]).stdout
-    return dict(line.split() for line in out.splitlines() if line.strip())
+def queued(under: Optional[Path] = None) -> Dict[str, str]:
+    """{job id: state} of the jobs in squeue (array tasks as `<id>_<k>`).
+
+    With `under`, only the jobs whose batch script or working folder lies under that
+    folder: other people may share the cluster.
+    """
+    out = _run(["squeue", "-h", "-o", "%i|%T|%o|%Z"]).stdout
+    jobs = {}
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        job_id, state, script, workdir = line.split("|", 3)
+        if under is None or any(_is_under(path, under) for path in (script, workdir)):
+            jobs[job_id] = state
+    return jobs
+
+
+def _is_under(path: str, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str,

@@ -19,7 +19,6 @@ def _files_under(folder: Path) -> List[str]:
 
 def test_unknown_partition_is_refused_and_a_retry_with_a_good_one_works(
         project: Project) -> None:
-    before = set(queued())
     proc = project.dora("launch", "--backend", "slurm", "--no_tail", "-p", "nope", "--",
                         "--lr=0.9", "--epochs=1")
     assert proc.returncode != 0
@@ -29,7 +28,7 @@ def test_unknown_partition_is_refused_and_a_retry_with_a_good_one_works(
     assert list(project.outputs.glob("xps/*/job.json")) == []
     assert _files_under(project.outputs / "by_id") == []
     assert _files_under(project.outputs / "orphans") == []
-    assert set(queued()) == before
+    assert queued(project.root) == {}
 
     proc = project.dora("launch", "--backend", "slurm", "--no_tail",
                         "-p", default_partition(), "--", "--lr=0.9", "--epochs=1")
@@ -40,7 +39,6 @@ def test_unknown_partition_is_refused_and_a_retry_with_a_good_one_works(
 
 
 def test_unknown_partition_in_a_grid_schedules_nothing(project: Project) -> None:
-    before = set(queued())
     project.write_grid("badpart", """
         launcher.bind_(epochs=1)
         launcher.slurm_(partition="nope")
@@ -54,7 +52,7 @@ def test_unknown_partition_in_a_grid_schedules_nothing(project: Project) -> None
     assert list(project.outputs.glob("xps/*/job.json")) == []
     assert _files_under(project.outputs / "by_id") == []
     assert _files_under(project.outputs / "orphans") == []
-    assert set(queued()) == before
+    assert queued(project.root) == {}
 
     project.write_grid("badpart", """
         launcher.bind_(epochs=1)
@@ -80,7 +78,6 @@ def test_slurm_backend_without_a_controller_says_so_and_changes_nothing(
         launcher.bind_(epochs=1)
         launcher(lr=0.1)
     """)
-    before = set(queued())
 
     for args in (["grid", "nocluster", "--backend", "slurm", "--no_monitoring"],
                  ["launch", "--backend", "slurm", "--no_tail", "--", "--lr=0.2"]):
@@ -92,4 +89,4 @@ def test_slurm_backend_without_a_controller_says_so_and_changes_nothing(
         assert "submitit" not in output.lower(), output
         assert _files_under(project.outputs) == [], args
 
-    assert set(queued()) == before
+    assert queued(project.root) == {}

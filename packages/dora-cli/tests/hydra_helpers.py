@@ -16,7 +16,9 @@ def user_main(cfg: Any) -> Any:
     return cfg
 
 
-def make_main(conf: str, config_name: str = "config", slow: bool = False, **kwargs: Any) -> HydraMain:
+def make_main(
+    conf: str, config_name: str = "config", slow: bool = False, **kwargs: Any
+) -> HydraMain:
     """A HydraMain on `hydra_conf/<conf>` (absolute config_path), fast or slow path."""
     kwargs.setdefault("version_base", "1.3")
     main = HydraMain(user_main, config_name=config_name, config_path=str(CONF / conf), **kwargs)

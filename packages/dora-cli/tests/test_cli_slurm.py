@@ -102,3 +102,18 @@ def test_dev_picks_the_configs_dev_partition() -> None:
 def test_the_dev_flag_is_documented(project: Any) -> None:
     proc = project("launch", "--help")
     assert "--dev" in proc.stdout and "dev_partition" in proc.stdout
+
+
+def test_a_grid_on_slurm_cancels_the_xp_that_left_it(on_slurm: Dora,
+                                                    fake_slurm: FakeSlurm) -> None:
+    proc = on_slurm("grid", "g", "--backend", "slurm", "--no_monitoring")
+    assert proc.returncode == 0, proc.stderr
+    assert len(fake_slurm.calls("sbatch")) == 2 and "Traceback" not in proc.stderr
+    grid = on_slurm.cwd / "proj" / "grids" / "g.py"
+    grid.write_text(grid.read_text().replace("    launcher(lr=0.3)\n", ""))
+    proc = on_slurm("grid", "g", "--backend", "slurm", "--no_monitoring")
+    assert proc.returncode == 0, proc.stderr
+    assert "Canceling job 101 for no longer required sheep" in proc.stderr
+    assert fake_slurm.calls("scancel") == [["101"]]
+    assert fake_slurm.state_of("101").startswith("CANCELLED")
+    assert len(fake_slurm.calls("sbatch")) == 2

@@ -198,7 +198,7 @@ def test_fast_path_equals_slow_path_on_random_argvs(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DORA_TEST_USER", "someone")
     fast, slow = make_main("rich"), make_main("rich", slow=True)
     rng = random.Random(1234)
-    cases = [random_argv(rng, odd=0.03) for _ in range(250)]
+    cases = [random_argv(rng, odd=0.03) for _ in range(200)]
     compared = 0
     for argv in cases:
         expected = _outcome(slow, argv)
@@ -207,7 +207,7 @@ def test_fast_path_equals_slow_path_on_random_argvs(monkeypatch: pytest.MonkeyPa
         _same_work_copies(fast)
         compared += expected[0] != "error"
     assert fast._fast is not None
-    assert compared > 180 and fast._fast.hits > 170
+    assert compared > 140 and fast._fast.hits > 130
 
 
 def test_env_variable_forces_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,8 +5,9 @@ state file (`$FAKE_SLURM_STATE`, under a lock) and append each call to `calls.js
 beside it. Tests change the state to produce what a real cluster rarely does: sbatch
 refusing a job, sacct failing, lagging (`sacct_lag`: ids sacct does not show yet) or
 forgetting an array element (`forget`: ids neither sacct nor squeue shows), scancel
-failing for one id. With `execute` on, sbatch runs the batch script at once (srun runs its command with
-the Slurm task variables set), so jobs really run through submitit.
+failing for one id. With `execute` on, sbatch starts the batch script in the background
+(srun runs its command with the Slurm task variables set), so jobs really run through
+submitit.
 """
 
 from __future__ import annotations

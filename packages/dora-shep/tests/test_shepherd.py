@@ -249,15 +249,6 @@ def test_records_of_an_unavailable_backend_read_as_unknown(main: Any) -> None:
     assert not sheep.is_done()
 
 
-def test_unknown_array_member_is_missing(main: Any) -> None:
-    shep = shepherd(main)
-    statuses = {"9_0": JobStatus("COMPLETED"), "9_1": JobStatus("UNKNOWN")}
-    shep._statuses.update(statuses)
-    records = [JobRecord(i, "slurm", ["9_0", "9_1"]) for i in statuses]
-    shep._mark_missing(records)
-    assert shep._statuses["9_1"].state == "MISSING"
-
-
 def test_slurm_backend_is_refused_clearly(main: Any) -> None:
     with pytest.raises(BackendUnavailable, match="--backend local"):
         Shepherd(main, backend="slurm")

@@ -69,3 +69,14 @@ def test_the_answer_follows_the_environment(main: Any, fake_slurm: FakeSlurm,
     assert slurm_status()[0]
     monkeypatch.setenv("PATH", os.devnull)
     assert not slurm_status()[0]
+
+
+def test_the_slurm_backend_imports_submitit_only_when_it_works(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, dora_shep, dora_shep.backends.slurm, dora_shep.runner, "
+            "dora_shep.records\nprint('submitit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
+    assert out.stdout.strip() == "False"

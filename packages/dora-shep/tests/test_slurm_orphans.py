@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, List
 
+import pytest
 from shep_helpers import with_tests_on_path
 from slurm_fakes import FakeSlurm
 
@@ -183,3 +184,34 @@ def test_a_failed_orphan_cancel_keeps_the_marker(main: Any, fake_slurm: FakeSlur
     fake_slurm.configure(scancel_fail=[])
     commit(main)
     assert markers(main) == [] and fake_slurm.state_of("97").startswith("CANCELLED")
+
+
+def test_an_interrupted_submission_keeps_its_marker(main: Any, fake_slurm: FakeSlurm) -> None:
+    import dora_shep.backends.slurm.backend as backend_module
+    from dora_shep.conf import SlurmConfig, SubmitRules
+
+    shep = Shepherd(main, backend="slurm")
+    sheep = shep.get_sheep_from_argv(["--seed=9"])
+    name = f"shepproj_{sheep.xp.sig}"
+
+    def sbatch_then_ctrl_c(*args: Any, **kwargs: Any) -> Any:
+        fake_slurm.add_job("120", "PENDING", name=name)  # the job exists...
+        raise KeyboardInterrupt  # ...but its id never came back
+
+    real = backend_module.SlurmBackend._sbatch
+
+    def interrupted(self: Any, executor: Any, *args: Any) -> Any:
+        executor.submit = sbatch_then_ctrl_c
+        return real(self, executor, *args)
+
+    shep.maybe_submit_lazy(sheep, SlurmConfig(gpus=0), SubmitRules())
+    backend_module.SlurmBackend._sbatch = interrupted  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            shep.commit()
+    finally:
+        backend_module.SlurmBackend._sbatch = real  # type: ignore[assignment]
+    (marker,) = markers(main)
+    assert json.loads(marker.read_text())["job_ids"] == []
+    commit(main)
+    assert fake_slurm.calls("scancel") == [["120"]] and markers(main) == []

@@ -100,6 +100,7 @@ def test_srun_args_nodelist_extra_options_and_container_chdir() -> None:
 def test_fractional_values_are_rounded_for_sbatch() -> None:
     assert params(mem_per_gpu=7.5)["mem"] == "7680MB"
     assert params(time=1.5)["time"] == 2
+    assert params(time="2-00:00:00")["time"] == "2-00:00:00"  # sbatch's own format
     assert format_mem(60.0) == "60GB"
 
 

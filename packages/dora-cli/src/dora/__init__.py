@@ -73,12 +73,12 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("hydra_main", "hydra"):
         try:
-            module = importlib.import_module(f"{__name__}.hydra")
+            hydra_module = importlib.import_module(f"{__name__}.hydra")
         except ImportError as exc:
             if name == "hydra":  # an AttributeError keeps hasattr() working
                 raise AttributeError(str(exc)) from exc
             raise
-        return module if name == "hydra" else module.hydra_main
+        return hydra_module if name == "hydra" else hydra_module.hydra_main
     if name in _LATER:  # an AttributeError keeps hasattr() working; importing says why
         raise AttributeError(_LATER[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ __all__ = [
     "SubmitRules",
     "slurm_config_from_dict",
     "update_from_args",
+    "update_from_mapping",
     "update_slurm_config",
 ]
 

@@ -130,21 +130,9 @@ class Shepherd:
                 unknown = JobStatus(UNKNOWN, str(backend))
                 self._statuses.update({i: unknown for rec in group for i in rec.all_job_ids})
                 continue
+            # MISSING (an array element Slurm forgot) is the backend's call: only it
+            # knows how long its accounting may lag behind a submission.
             self._statuses.update(backend.states(group))
-        self._mark_missing(records)
-
-    def _mark_missing(self, records: List[JobRecord]) -> None:
-        """UNKNOWN members of an array whose other members are known: MISSING."""
-        known_arrays = set()
-        for record in records:
-            status = self._statuses.get(record.job_id)
-            if status is not None and status.state != UNKNOWN and len(record.array_job_ids) > 1:
-                known_arrays.add(tuple(record.array_job_ids))
-        for record in records:
-            status = self._statuses.get(record.job_id)
-            if status is not None and status.state == UNKNOWN:
-                if tuple(record.array_job_ids) in known_arrays:
-                    self._statuses[record.job_id] = JobStatus("MISSING", status.reason)
 
     def _statuses_for(self, record: JobRecord) -> Dict[str, JobStatus]:
         """Cached statuses, fetching (for every known job not read yet) when needed."""

@@ -44,13 +44,6 @@ def translate(exc: BaseException, argv: Sequence[str]) -> HydraError:
     return InvalidOverride(f"Hydra could not compose the config{where}: {message}")
 
 
-def _hydra_errors() -> Tuple[type, ...]:
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    return (HydraException, OmegaConfBaseException)
-
-
 class Composer:
     """Compose the configs of one config folder with Hydra's compose API.
 
@@ -156,13 +149,15 @@ class Composer:
                 grammar, ...), with Hydra's message and hint.
         """
         from hydra import compose
+        from hydra.errors import HydraException
+        from omegaconf.errors import OmegaConfBaseException
 
         with self.initialized() as hydra:
             if self._groups is None:
                 self._list_groups(hydra)
             try:
                 return compose(config_name=self.config_name, overrides=list(overrides))
-            except _hydra_errors() as exc:
+            except (HydraException, OmegaConfBaseException) as exc:
                 raise translate(exc, overrides) from None
 
     def cached(self, overrides: Tuple[str, ...]) -> Any:

@@ -34,7 +34,7 @@ class _All:
         return "ALL"
 
 
-ALL: Any = _All()
+ALL = _All()
 Relevant = Union[_All, Dict[Any, Any]]
 Pair = Tuple[str, Any]
 
@@ -115,7 +115,7 @@ def _walk(
     base: Any, other: Any, prefix: str, relevant: Relevant, delta: List[Pair], unset: List[str]
 ) -> None:
     base_keys = list(base.keys())
-    if relevant is ALL:
+    if isinstance(relevant, _All):
         keys = sorted(base_keys)
     else:
         keys = sorted(key for key in base_keys if key in relevant)
@@ -142,7 +142,7 @@ def _walk(
                     f"{type(other_value).__name__} in the configuration: a group of keys "
                     "cannot be replaced by one value."
                 )
-            sub = ALL if relevant is ALL else relevant[key]
+            sub = ALL if isinstance(relevant, _All) else relevant[key]
             _walk(base_value, other_value, f"{name}.", sub, delta, unset)
         elif other_value != base_value:
             delta.append((name, other_value))

@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tup
 
 from dora_sig import to_jsonable
 
-from ._delta import ALL, Relevant, config_delta
+from ._delta import ALL, Relevant, _All, config_delta
 
 __all__ = ["FastPath", "scan"]
 
@@ -95,7 +95,7 @@ def _is_dynamic(node: Any) -> bool:
 
 def _with_path(tree: Relevant, parts: Path) -> Relevant:
     """`tree` plus the whole subtree at `parts` (a copy along the path only)."""
-    if tree is ALL:
+    if isinstance(tree, _All):
         return ALL
     new = dict(tree)
     head = parts[0]

@@ -40,6 +40,8 @@ class HydraXP(XP):
     """An XP whose config is composed on first access: a grid builds thousands of XPs and
     looks at none of their configs."""
 
+    _cfg: Any
+
     def __init__(
         self,
         dora: DoraConfig,
@@ -52,7 +54,7 @@ class HydraXP(XP):
         self._compose = compose
         super().__init__(dora, cfg, argv, sig=sig, delta=delta)
 
-    @property  # type: ignore[override]
+    @property
     def cfg(self) -> Any:
         """The composed config of the XP (inside `main`, the one Hydra gave it)."""
         if self._cfg is _PENDING:
@@ -121,7 +123,7 @@ class HydraMain(MainBase):
 
     # -- configuration read from the config -------------------------------------------
 
-    @property  # type: ignore[override]
+    @property
     def dora(self) -> DoraConfig:
         """The DoraConfig from the `dora:` section (read on first use; assignable)."""
         if self._dora is None:
@@ -161,9 +163,10 @@ class HydraMain(MainBase):
 
     def _slow_delta(self, argv: List[str], group_args: List[str]) -> Tuple[List[Pair], Any]:
         """The reference's algorithm: compose the XP, diff it against the groups' base."""
-        from dora_sig import DeltaError, mapping_delta
         from omegaconf import OmegaConf
         from omegaconf.errors import OmegaConfBaseException
+
+        from dora_sig import DeltaError, mapping_delta
 
         cfg = self._composer.compose(argv)
         base = self._composer.cached(tuple(group_args))
@@ -243,7 +246,11 @@ class HydraMain(MainBase):
             config_name=self.config_name,
             **self.hydra_kwargs,
         )(task)
-        hydra_argv = [f"hydra.job.name={quote_value(self._job_name)}", *argv]
+        hydra_argv = list(argv)
+        if not any(arg.lstrip("+").startswith("hydra.job.name=") for arg in argv):
+            # The job's name (its log file, `${hydra:job.name}`) is the module's, as when
+            # Hydra runs the script itself.
+            hydra_argv.append(f"hydra.job.name={quote_value(self._job_name)}")
         saved = sys.argv
         sys.argv = [saved[0] if saved else self._job_name, *hydra_argv]
         try:

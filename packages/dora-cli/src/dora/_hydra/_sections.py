@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from dora_shep.conf import DoraConfig, SlurmConfig, update_from_mapping
+from dora_shep.conf import DoraConfig, SlurmConfig, update_from_mapping, update_slurm_config
+from dora_shep.errors import ConfigError
 
 from ._errors import ResolutionError
 
@@ -60,6 +61,12 @@ def read_slurm(cfg: Any) -> SlurmConfig:
     Raises:
         ConfigError: for a key that is not a SlurmConfig field (naming the valid ones).
     """
-    slurm = SlurmConfig()
-    update_from_mapping(slurm, _section(cfg, "slurm"), "slurm")
-    return slurm
+    values = _section(cfg, "slurm")
+    if values is None:
+        return SlurmConfig()
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f"The slurm: section of the config must be a mapping of keys to values, not "
+            f"{type(values).__name__} ({values!r})."
+        )
+    return update_slurm_config(SlurmConfig(), values)

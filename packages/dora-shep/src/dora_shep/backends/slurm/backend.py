@@ -163,9 +163,12 @@ class SlurmBackend:
         try:
             jobs, chain = self._sbatch(executor, main, xps, dependents, cwd, marker)
         except BaseException as exc:
-            self._undo(marker, folder, existed, before)
             if not isinstance(exc, Exception):
+                # Interrupted, maybe while sbatch was creating the job: keep the marker so
+                # that the next commit cancels whatever this submission left behind.
+                marker.release()
                 raise
+            self._undo(marker, folder, existed, before)
             sigs = ", ".join(xp.sig for xp in xps)
             raise SubmissionError(
                 f"Slurm refused the job {name} (XPs {sigs}): {_message(exc)}\nNothing was "

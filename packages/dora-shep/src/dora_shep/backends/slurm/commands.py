@@ -77,8 +77,9 @@ def ping(timeout: float = PING_TIMEOUT_S) -> Tuple[bool, str]:
         return False, str(exc)
     up = done.returncode == 0 and re.search(r"\bUP\b", done.stdout) is not None
     lines = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines()]
-    lines = [line for line in lines if line]
-    said = lines[-1] if lines else f"exit status {done.returncode}"
+    lines = [line for line in lines if line.strip("*")]  # skip the `*****` banners
+    said = next((line for line in lines if "Slurmctld" in line), lines[-1] if lines else
+                f"exit status {done.returncode}")
     return up, f"`scontrol ping`: {said}"
 
 
@@ -143,7 +144,7 @@ def squeue_states(main_ids: Sequence[str]) -> Dict[str, str]:
 def partitions() -> Optional[List[str]]:
     """The partitions of the cluster, or None when they cannot be listed."""
     try:
-        out = _check(["scontrol", "-o", "show", "partition"], QUERY_TIMEOUT_S)
+        out = _check(["scontrol", "-a", "-o", "show", "partition"], QUERY_TIMEOUT_S)
     except SlurmCommandError as exc:
         logger.debug("Could not list the partitions: %s", exc)
         return None

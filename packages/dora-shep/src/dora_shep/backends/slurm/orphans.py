@@ -87,6 +87,12 @@ class OrphanMarker:
         """The job ids submitted so far under this marker."""
         return list(self.content["job_ids"])
 
+    def release(self) -> None:
+        """Keep the marker but release its lock: the next commit decides what to cancel."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
     def discard(self) -> None:
         """Delete the marker and release its lock (the submission is recorded or undone)."""
         fd, self._fd = self._fd, None

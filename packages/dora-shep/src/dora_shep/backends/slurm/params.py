@@ -127,9 +127,12 @@ def executor_spec(slurm: SlurmConfig, job_name: str, cwd: str) -> ExecutorSpec:
     if cpus_per_task is not None:
         params["cpus_per_task"] = cpus_per_task
 
-    time = _number_field(slurm, "time")
-    if time is not None:
-        params["time"] = max(1, int(math.ceil(time)))
+    if isinstance(slurm.time, str):  # a Slurm duration such as "2-00:00:00", verbatim
+        params["time"] = slurm.time
+    else:
+        time = _number_field(slurm, "time")
+        if time is not None:
+            params["time"] = max(1, int(math.ceil(time)))
     for name in _VERBATIM:
         value = getattr(slurm, name)
         if value is not None and value != "":
