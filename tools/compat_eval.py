@@ -85,7 +85,20 @@ def forget_failed_walk() -> None:
             default.clear()
 
 
+def fast_hits(main: Any) -> Optional[int]:
+    """How many argvs our Hydra fast path has answered so far (None: not our HydraMain).
+
+    Ours composes once per combination of group choices and applies value overrides
+    without recomposing; anything else takes the reference's algorithm. Recording which
+    path answered each case shows that the oracle goes through the fast one.
+    """
+    if not hasattr(main, "_fast"):
+        return None
+    return getattr(main._fast, "hits", 0)  # `_fast` is None until used; always, when slow
+
+
 def xp_result(main: Any, argv: List[str]) -> Result:
+    hits = fast_hits(main)
     try:
         with quiet():
             xp = main.get_xp(argv)
@@ -93,6 +106,9 @@ def xp_result(main: Any, argv: List[str]) -> Result:
     except (Exception, SystemExit) as exc:
         forget_failed_walk()
         return {"error": error(exc)}
+    after = fast_hits(main)
+    if hits is not None and after is not None:
+        out["path"] = "fast" if after > hits else "slow"
     try:
         with quiet():
             out["name"] = main.get_name(xp)

@@ -88,14 +88,22 @@ def text(value: Any, rng: random.Random) -> str:
         word = "true" if value else "false"
         return rng.choice([word, word, word.capitalize()])
     if isinstance(value, int):
-        return str(value)
+        spellings = [str(value), str(value)]
+        if value >= 1000:
+            spellings.append(f"{value:_}")
+        if value >= 0:
+            spellings.append(f"+{value}")
+        return rng.choice(spellings)
     if isinstance(value, float):
         if math.isnan(value):
-            return "nan"
+            return rng.choice(["nan", "NaN"])
         if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
+            return rng.choice(["inf", "Inf"]) if value > 0 else "-inf"
         if value.is_integer() and abs(value) < 1e15:
-            return rng.choice([repr(value), f"{int(value)}.", f"{int(value)}e0"])
+            return rng.choice([repr(value), f"{int(value)}.", f"{int(value)}e0",
+                               f"{int(value)}E0"])
+        if 0 < value < 1 and rng.random() < 0.3:
+            return repr(value)[1:] if repr(value).startswith("0.") else repr(value)
         return repr(value)
     if isinstance(value, str):
         if IDENT.match(value) and not RESERVED.match(value) and rng.random() < 0.6:
@@ -212,11 +220,17 @@ class Project:
                     content[f"only_{option}"] = leaf(rng, "int")
                 options[option] = content
             self.groups[group] = (package, options)
+        # `experiment` has no default: listed as `experiment: null` (then chosen with
+        # `experiment=x`), or not listed at all (then added with `+experiment=x`).
+        self.listed = rng.random() < 0.5
         self.defaults: List[Tuple[str, Optional[str]]] = []
         for group, (_, options) in self.groups.items():
+            if group == "experiment" and not self.listed:
+                continue
             default = None if group == "experiment" else rng.choice(list(options))
             self.defaults.append((group, default))
-        self.defaults.insert(rng.choice([0, len(self.defaults)]), ("_self_", None))
+        if rng.random() < 0.85:  # else Hydra decides where the primary config goes
+            self.defaults.insert(rng.choice([0, len(self.defaults)]), ("_self_", None))
         self.main = self._main_config(rng)
         self.exclude = ["num_workers", "useless.*", *rng.sample(EXCLUDE_POOL, rng.randint(0, 3))]
         self.main["dora"] = {"dir": "outputs", "exclude": self.exclude}
@@ -236,6 +250,8 @@ class Project:
             "complex": {"a": 1, "b": {"a": 2, "c": [1, "x"]}, "Z": None},
             "tied": "${optim.lr}" if "optim" in self.groups else "${lr}",
             "cl\u00e9": "unicode key",
+            "derived": {"lr": "${lr}", "label": "run_${epochs}"},
+            "home": "${oc.env:DORA_COMPAT_UNSET,fallback}",
         }
         if "data/aug" in self.groups:
             cfg["data"] = {"root": "/data", "batch": 32}
@@ -246,7 +262,10 @@ class Project:
     def compose(self, choices: Dict[str, Optional[str]]) -> Dict[str, Any]:
         """What Hydra composes for these group choices (close enough to pick keys)."""
         result: Dict[str, Any] = {}
-        for group, _ in self.defaults:
+        listed = [group for group, _ in self.defaults]
+        if "_self_" not in listed:
+            listed.insert(0, "_self_")
+        for group in listed + [g for g in self.groups if g not in listed]:
             if group == "_self_":
                 merge(result, self.main)
                 continue
@@ -299,7 +318,9 @@ class CaseMaker:
         for group, (_, options) in project.groups.items():
             if rng.random() < 0.3:
                 option = rng.choice(list(options))
-                prefix = "+" if group == "experiment" and rng.random() < 0.1 else ""
+                prefix = ""
+                if group == "experiment":  # the other spelling is refused by Hydra
+                    prefix = "+" if (rng.random() < 0.1) == project.listed else ""
                 argv.append(f"{prefix}{group}={option}")
                 choices[group] = option
         composed = project.compose(choices)
@@ -317,8 +338,8 @@ class CaseMaker:
         mappings = [(p, v) for p, v in nodes if isinstance(v, dict) and v]
         kind = rng.choices(
             ["leaf", "mapping", "new", "force", "excluded", "repeat", "interp", "hydra", "bad",
-             "group"],
-            weights=[48, 5, 12, 6, 9, 8, 3, 2, 3, 4])[0]
+             "group", "special"],
+            weights=[44, 5, 12, 6, 9, 8, 3, 2, 2, 4, 8])[0]
         if kind == "leaf" and leaves:
             path, value = rng.choice(leaves)
             return [f"{path}={text(variant(rng, value), rng)}"]
@@ -363,10 +384,44 @@ class CaseMaker:
             return [rng.choice(["missing_key=1", "+epochs=3", "model=does_not_exist",
                                 "complex.b.nokey=1", "epochs=${nowhere}", "name=h\u00e9llo",
                                 "sizes=[1,", "complex={zz: 1}"])]
+        if kind == "special":
+            return [self._special(leaves, mappings)]
         if kind == "group":
             group = self.rng.choice(list(self.project.groups))
             return [f"{group}={self.rng.choice(list(self.project.groups[group][1]))}"]
         return []
+
+    def _special(self, leaves: List[Tuple[str, Any]], mappings: List[Tuple[str, Any]]) -> str:
+        """Rarer override spellings: list indexes, casts, interpolated strings, sweeps..."""
+        rng = self.rng
+        path, value = rng.choice(leaves)
+        lists = [p for p, v in leaves if isinstance(v, list) and v]
+        numbers = [(p, v) for p, v in leaves
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        number_path, number = rng.choice(numbers) if numbers else (path, 1)
+        accepted = [
+            f"{path}= {text(variant(rng, value), rng)}",  # a space after `=`
+            f"{path}=",  # the empty string
+            f"{path}='${{epochs}}'",
+            f"{path}=run_${{epochs}}",
+            f"{number_path}=float({text(number, rng)})",
+            f"{number_path}=int({text(number, rng)})",
+            f"{path}=str({text(number, rng)})",
+            f"epochs=float({text(number, rng)})",
+        ]
+        if lists:
+            accepted.append(f"{rng.choice(lists)}.0={text(leaf(rng, 'int'), rng)}")
+        refused = [
+            f"{path}=1,2",
+            f"{path}=range(1,3)",
+            f"{rng.choice(list(self.project.groups))}=null",
+            f"~{path}",
+            f"~{path}={text(value, rng)}",
+            f"model@alt={rng.choice(list(self.project.groups['model'][1]))}",
+        ]
+        if mappings:
+            refused.append(f"{rng.choice(mappings)[0]}=null")
+        return rng.choice(refused if rng.random() < 0.2 else accepted)
 
     def launcher(self) -> Any:
         """A Python value as a grid would hand it to the launcher."""

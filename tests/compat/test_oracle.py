@@ -34,6 +34,20 @@ def test_there_are_enough_cases_and_most_are_accepted(compat_run: Run) -> None:
     assert len(signatures) > 0.6 * counts["hydra_argv"]
 
 
+def test_most_hydra_cases_take_our_fast_path(compat_run: Run) -> None:
+    """The oracle must check the path grids use: one composition per group combination."""
+    paths = [
+        compat_run.ours[section].get(key, {}).get("path")
+        for section in ("hydra_argv", "hydra_launcher")
+        for key, result in compat_run.oracle[section].items() if "sig" in result
+    ]
+    assert any(paths), (
+        "our results say nothing about the Hydra fast path: tools/compat_eval.py reads "
+        "`main._fast.hits`; update it if the fast path moved")
+    fast = paths.count("fast")
+    assert fast >= 0.5 * len(paths), f"only {fast} of {len(paths)} cases took the fast path"
+
+
 def test_hydra_signatures_match_dora_search(compat_run: Run) -> None:
     compat_run.check("hydra_argv")
 

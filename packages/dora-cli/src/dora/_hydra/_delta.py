@@ -20,11 +20,20 @@ import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
+
 from dora_sig import DeltaError
 
 from ._errors import MissingValue, ResolutionError
 
-__all__ = ["ALL", "Relevant", "config_delta", "read_value", "resolution_message"]
+__all__ = [
+    "ALL",
+    "BaseCache",
+    "Relevant",
+    "config_delta",
+    "read_value",
+    "resolution_message",
+]
 
 
 class _All:
@@ -37,6 +46,9 @@ class _All:
 ALL = _All()
 Relevant = Union[_All, Dict[Any, Any]]
 Pair = Tuple[str, Any]
+# What the walk read from a `base` that never changes: values by dotted name, sorted keys
+# by `(prefix,)`. The fast path keeps one per composition.
+BaseCache = Dict[Any, Any]
 
 _MISSING = object()
 _RESOLVER = re.compile(r"Unsupported interpolation type (\S+)")
@@ -44,8 +56,6 @@ _RESOLVER = re.compile(r"Unsupported interpolation type (\S+)")
 
 def read_value(node: Any, key: Any, name: str) -> Any:
     """`node[key]`, with resolution problems turned into a `ResolutionError` naming `name`."""
-    from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
-
     try:
         return node[key]
     except MissingMandatoryValue as exc:
@@ -85,7 +95,9 @@ def _is_missing(node: Any, key: Any) -> Optional[bool]:
     return bool(child._is_missing())
 
 
-def config_delta(base: Any, other: Any, relevant: Relevant = ALL) -> List[Pair]:
+def config_delta(
+    base: Any, other: Any, relevant: Relevant = ALL, cache: Optional[BaseCache] = None
+) -> List[Pair]:
     """The `(dotted.name, value)` pairs where `other` differs from `base` (see module doc).
 
     Args:
@@ -93,6 +105,7 @@ def config_delta(base: Any, other: Any, relevant: Relevant = ALL) -> List[Pair]:
         other: the composed config of the XP (a DictConfig).
         relevant: the key paths that may differ (nested dicts of keys, `ALL` for a whole
             subtree); keys outside it are skipped.
+        cache: what was read from `base` before, when `base` never changes (filled here).
 
     Raises:
         MissingValue: a `???` left unset in `other` (all such keys are named).
@@ -101,7 +114,7 @@ def config_delta(base: Any, other: Any, relevant: Relevant = ALL) -> List[Pair]:
     """
     delta: List[Pair] = []
     unset: List[str] = []
-    _walk(base, other, "", relevant, delta, unset)
+    _walk(base, other, "", relevant, delta, unset, {} if cache is None else cache)
     if unset:
         raise MissingValue(
             f"Mandatory config value{'s' if len(unset) > 1 else ''} left unset (???): "
@@ -111,14 +124,37 @@ def config_delta(base: Any, other: Any, relevant: Relevant = ALL) -> List[Pair]:
     return delta
 
 
+def _base_keys(base: Any, prefix: str, cache: BaseCache) -> Tuple[List[Any], frozenset]:
+    entry = cache.get((prefix,))
+    if entry is None:
+        keys = list(base.keys())
+        entry = cache[(prefix,)] = (sorted(keys), frozenset(keys))
+    return entry
+
+
+def _base_value(base: Any, key: Any, name: str, cache: BaseCache) -> Any:
+    """`base[key]`, or `_MISSING` for a `???`, read once."""
+    try:
+        return cache[name]
+    except KeyError:
+        pass
+    value = _MISSING if _is_missing(base, key) else read_value(base, key, name)
+    cache[name] = value
+    return value
+
+
 def _walk(
-    base: Any, other: Any, prefix: str, relevant: Relevant, delta: List[Pair], unset: List[str]
+    base: Any,
+    other: Any,
+    prefix: str,
+    relevant: Relevant,
+    delta: List[Pair],
+    unset: List[str],
+    cache: BaseCache,
 ) -> None:
-    base_keys = list(base.keys())
-    if isinstance(relevant, _All):
-        keys = sorted(base_keys)
-    else:
-        keys = sorted(key for key in base_keys if key in relevant)
+    keys, base_set = _base_keys(base, prefix, cache)
+    if not isinstance(relevant, _All):
+        keys = [key for key in keys if key in relevant]
     for key in keys:
         name = f"{prefix}{key}"
         missing = _is_missing(other, key)
@@ -131,11 +167,10 @@ def _walk(
             unset.append(name)
             continue
         other_value = read_value(other, key, name)
-        if _is_missing(base, key):
+        base_value = _base_value(base, key, name, cache)
+        if base_value is _MISSING:
             delta.append((name, other_value))
-            continue
-        base_value = read_value(base, key, name)
-        if isinstance(base_value, Mapping):
+        elif isinstance(base_value, Mapping):
             if not isinstance(other_value, Mapping):
                 raise DeltaError(
                     f"Key {name!r} is a mapping in the defaults but "
@@ -143,11 +178,11 @@ def _walk(
                     "cannot be replaced by one value."
                 )
             sub = ALL if isinstance(relevant, _All) else relevant[key]
-            _walk(base_value, other_value, f"{name}.", sub, delta, unset)
+            _walk(base_value, other_value, f"{name}.", sub, delta, unset, cache)
         elif other_value != base_value:
             delta.append((name, other_value))
-    base_set = set(base_keys)
-    for key in sorted(key for key in other.keys() if key not in base_set):
+    added = [key for key in other.keys() if key not in base_set]
+    for key in sorted(added):
         name = f"{prefix}{key}"
         if _is_missing(other, key):
             unset.append(name)

@@ -24,9 +24,12 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.nodes import ValueNode
+
 from dora_sig import to_jsonable
 
-from ._delta import ALL, Relevant, _All, config_delta
+from ._delta import ALL, BaseCache, Relevant, _All, config_delta
 
 __all__ = ["FastPath", "scan"]
 
@@ -56,8 +59,6 @@ def scan(cfg: Any) -> Optional[Dict[str, Any]]:
 
 
 def _scan(node: Any, tree: Dict[str, Any]) -> bool:
-    from omegaconf import DictConfig, ListConfig
-
     for key in node.keys():
         if type(key) is not str or not key or "." in key:
             return False
@@ -79,8 +80,6 @@ def _scan(node: Any, tree: Dict[str, Any]) -> bool:
 
 def _is_dynamic(node: Any) -> bool:
     """Whether a container holds an interpolation or a `???` anywhere below it."""
-    from omegaconf import DictConfig, ListConfig
-
     if node._is_none():
         return False
     keys = range(len(node)) if isinstance(node, ListConfig) else list(node.keys())
@@ -114,8 +113,6 @@ def _restore_point(base: Any, parts: Path, container_value: bool) -> Optional[Pa
     first missing key, list, plain value, None or `???` on the way is replaced as a whole.
     A path through an interpolation could change what it points to: None.
     """
-    from omegaconf import DictConfig
-
     node = base
     for index, part in enumerate(parts):
         child = _get(node, part)
@@ -133,16 +130,35 @@ def _restore_point(base: Any, parts: Path, container_value: bool) -> Optional[Pa
     return None  # pragma: no cover - parts is never empty
 
 
-def _restore(work: Any, base: Any, point: Path) -> None:
-    """Make the subtree at `point` of `work` a fresh copy of the one in `base`."""
-    work_parent, base_parent = work, base
+def _parent(node: Any, point: Path) -> Any:
+    """The container holding the node at `point` (its ancestors are mappings)."""
     for part in point[:-1]:
-        work_parent, base_parent = _get(work_parent, part), _get(base_parent, part)
+        node = _get(node, part)
+    return node
+
+
+def _restore(work: Any, base: Any, point: Path, before: Any) -> None:
+    """Make the subtree at `point` of `work` equal to a fresh copy of the one in `base`.
+
+    `before` is the node `work` had there before the overrides. When the update only set
+    its value (the same value node is still there), the original value is put back: a
+    deep copy shares the value object anyway. Otherwise the subtree is copied.
+    """
+    work_parent, base_parent = _parent(work, point), _parent(base, point)
     last = point[-1]
     original = _get(base_parent, last)
     content = work_parent.__dict__["_content"]
     if original is None:
         content.pop(last, None)
+        return
+    current = content.get(last)
+    if (
+        current is before
+        and isinstance(original, ValueNode)
+        and type(current) is type(original)
+        and "_val" in current.__dict__
+    ):
+        current.__dict__["_val"] = original.__dict__["_val"]
         return
     parent = original.__dict__["_parent"]
     try:
@@ -161,7 +177,22 @@ class _Combo:
         self.base = base
         self.dynamic: Optional[Relevant] = scan(base)
         self.work: Optional[Any] = None
+        self.cache: BaseCache = {}  # what the diffs read from `base`
         self._points: Dict[Tuple[Path, bool], Optional[Path]] = {}
+        self._relevant: Dict[Tuple[Path, ...], Relevant] = {}
+
+    def relevant(self, paths: Tuple[Path, ...]) -> Relevant:
+        """The paths a diff visits for overrides of `paths`: those, and the dynamic ones."""
+        try:
+            return self._relevant[paths]
+        except KeyError:
+            pass
+        assert self.dynamic is not None
+        tree = self.dynamic
+        for parts in paths:
+            tree = _with_path(tree, parts)
+        self._relevant[paths] = tree
+        return tree
 
     def restore_point(self, parts: Path, container: bool) -> Optional[Path]:
         key = (parts, container)
@@ -174,8 +205,6 @@ class _Combo:
     def take_work(self) -> Any:
         work, self.work = self.work, None
         if work is None:
-            from omegaconf import OmegaConf
-
             work = copy.deepcopy(self.base)
             OmegaConf.clear_cache(work)
         return work
@@ -306,8 +335,7 @@ class FastPath:
             else:
                 values.append(arg)
         combo = self._combo(tuple(group_args))
-        relevant = combo.dynamic
-        if relevant is None:
+        if combo.dynamic is None:
             return None
         points: List[Path] = []
         for arg in values:
@@ -315,7 +343,7 @@ class FastPath:
             if point is None:
                 return None
             points.append(point)
-            relevant = _with_path(relevant, arg.parts)
+        relevant = combo.relevant(tuple(arg.parts for arg in values))
         overrides = [arg.override for arg in values]
         pairs = self._run(combo, overrides, points, relevant)
         if pairs is None:
@@ -323,8 +351,6 @@ class FastPath:
         apply, base = self._apply, combo.base
 
         def compose() -> Any:
-            from omegaconf import OmegaConf
-
             cfg = copy.deepcopy(base)
             OmegaConf.clear_cache(cfg)
             apply(list(overrides), cfg)
@@ -336,18 +362,17 @@ class FastPath:
         self, combo: _Combo, overrides: List[Any], points: List[Path], relevant: Relevant
     ) -> Optional[List[Pair]]:
         """Apply, diff, restore. None (and the working copy dropped) on any exception."""
-        from omegaconf import OmegaConf
-
         work = combo.take_work()
         try:
             assert self._apply is not None
+            before = [_get(_parent(work, point), point[-1]) for point in points]
             self._apply(overrides, work)
             pairs = [
                 (name, to_jsonable(value))
-                for name, value in config_delta(combo.base, work, relevant)
+                for name, value in config_delta(combo.base, work, relevant, combo.cache)
             ]
-            for point in points:
-                _restore(work, combo.base, point)
+            for point, node in zip(points, before):
+                _restore(work, combo.base, point, node)
             OmegaConf.clear_cache(work)
         except Exception:  # the slow path gives the exact result, or the error
             return None

@@ -201,12 +201,11 @@ class HydraMain(MainBase):
             pairs, cfg = self._slow_delta(argv, group_args)
         else:
             pairs, compose = result
-        delta = [
-            (name, value)
-            for name, value in [*group_entries(argv, groups), *pairs]
-            if not is_excluded(name, AUTO_EXCLUDE)
-        ]
-        return HydraXP(dora=self.dora, cfg=cfg, argv=argv, delta=delta, compose=compose)
+        dora = self.dora
+        delta = [*group_entries(argv, groups), *pairs]
+        if not all(pattern in dora.exclude for pattern in AUTO_EXCLUDE):  # main.dora replaced
+            delta = [(name, value) for name, value in delta if not is_excluded(name, AUTO_EXCLUDE)]
+        return HydraXP(dora=dora, cfg=cfg, argv=argv, delta=delta, compose=compose)
 
     def get_xp_from_argv(self, argv: Sequence[str]) -> XP:
         """Same as `get_xp` (the name the dora-search README uses)."""
