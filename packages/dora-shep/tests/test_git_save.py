@@ -126,6 +126,8 @@ def test_check_from_a_subfolder_is_the_same(project: Project, monkeypatch: Any) 
 
 
 def test_outside_a_repository_is_a_clear_error(tmp_path: Path, monkeypatch: Any) -> None:
+    # nox puts TMPDIR inside the checkout, itself a git work tree: git must not look up.
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(GitSaveError, match="not inside a git work tree"):
         git_save.repo_root(tmp_path)

@@ -125,8 +125,12 @@ def _repo(start: Union[str, Path]) -> Any:
     except ImportError as exc:  # GitPython refuses to load without a git executable
         raise GitSaveError(f"git_save needs git and GitPython: {exc}") from None
     try:
-        repo = git.Repo(str(start), search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        # git's own discovery (as `git rev-parse` does it), so GIT_CEILING_DIRECTORIES
+        # and friends are honoured; GitPython's parent search ignores them.
+        if not os.path.isdir(start):  # Git() would quietly run in the current folder
+            raise git.NoSuchPathError(str(start))
+        repo = git.Repo(git.Git(str(start)).rev_parse("--show-toplevel"))
+    except (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError):
         repo = None
     if repo is None or repo.working_tree_dir is None:
         raise GitSaveError(
