@@ -254,3 +254,43 @@ def test_slurm_backend_is_refused_clearly(main: Any) -> None:
         Shepherd(main, backend="slurm")
     with pytest.raises(ShepError, match="not the string"):
         shepherd(main).get_sheep_from_argv("--seed=1")  # type: ignore[arg-type]
+
+
+KILLED_BEFORE_RECORDING = """
+import os
+from dora_shep import _submit
+from dora_shep.conf import SubmitRules
+from dora_shep.shepherd import Shepherd
+from shepproj.train import main
+main.dora.slots = 1
+_submit.write_job_record = lambda xp, record: os._exit(9)  # killed right after the start
+shep = Shepherd(main, backend="local")
+sheep = shep.get_sheep_from_argv(["--seed=43", "--wait_file=" + os.environ["RELEASE"]])
+shep.maybe_submit_lazy(sheep, main.get_slurm_config(), SubmitRules())
+shep.commit()
+"""
+
+
+def test_a_job_started_but_never_recorded_is_cancelled_by_the_next_commit(
+    main: Any, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    env = dict(with_tests_on_path(), RELEASE=str(release))
+    crashed = subprocess.run([sys.executable, "-c", KILLED_BEFORE_RECORDING], env=env)
+    assert crashed.returncode == 9
+    jobs = main.dora.dir / "local" / "jobs"
+    [orphan_file] = [p for p in jobs.glob("local-*.json") if ".payload" not in p.name]
+    orphan = orphan_file.name[: -len(".json")]
+    wait_for(lambda: json.loads(orphan_file.read_text())["state"] == "RUNNING", what="RUNNING")
+
+    shep = shepherd(main)
+    sheep = shep.get_sheep_from_argv(["--seed=43", f"--wait_file={release}"])
+    assert sheep.job is None  # nothing recorded: the XP looks never submitted
+    submit(shep, sheep)
+    shep.commit()
+    assert sheep.job is not None and sheep.job.job_id != orphan
+    wait_for(lambda: json.loads(orphan_file.read_text())["state"] == "CANCELLED",
+             what="the orphan CANCELLED")
+    release.touch()
+    assert settle(shep, sheep) == "COMPLETED"
+    assert read_job_record(sheep.xp).job_id == sheep.job.job_id

@@ -24,7 +24,7 @@ from ...errors import SubmissionError
 from ...locks import FileLock
 from ...records import JobRecord
 from ..base import CANCELLED, FAILED, PENDING, RUNNING, JobStatus
-from ._state import LocalPaths, read_state, write_state
+from ._state import PREFIX, LocalPaths, read_state, write_state
 from .slots import count_slots, slots_needed, visible_gpus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +111,8 @@ class LocalBackend:
             logger.warning(
                 "The XPs ask for %s GPU(s) but no GPU is visible here: they run on the CPU, "
                 "one slot each.", slurm.gpus)
+        for xp in xps:
+            self._cancel_orphans(xp)
         module, attribute = main.import_path
         common: Dict[str, Any] = {
             "gpus": gpus,
@@ -153,6 +155,39 @@ class LocalBackend:
                 )
             )
         return records
+
+    def _cancel_orphans(self, xp: XP) -> None:
+        """Cancel live jobs of `xp` that its `job.json` does not name.
+
+        A `dora` process killed between starting a job and writing `job.json` leaves such
+        a job behind; the Shepherd calls `submit` holding the XP's submit lock, so no other
+        submission of this XP is in flight and the job cannot be one about to be recorded.
+        The XP's log folder lists every local job it ever had (`local/<job id>.log`).
+        """
+        try:
+            logs = sorted((xp.folder / "local").glob(f"{PREFIX}*.log"))
+        except OSError:
+            return
+        if not logs:
+            return
+        try:
+            data = json.loads((xp.folder / "job.json").read_text(encoding="utf-8"))
+            recorded = set(JobRecord.from_json(data).all_job_ids)
+        except FileNotFoundError:
+            recorded = set()
+        except (OSError, ValueError, TypeError):
+            return  # a damaged record: we cannot tell which job is the XP's
+        for log in logs:
+            job_id = log.name[: -len(".log")]
+            if job_id in recorded or not self._is_active(job_id):
+                continue
+            logger.warning(
+                "Cancelling local job %s of XP %s: it was started but never recorded "
+                "(a Dora process stopped in between).", job_id, xp.sig)
+            try:
+                self._cancel_one(job_id)
+            except Exception as exc:
+                logger.warning("Could not cancel local job %s: %s", job_id, exc)
 
     def _start(self, xp: XP, job_id: str, payload: dict, common: dict) -> Path:
         """Write the job's files and start its supervisor; the log path."""
