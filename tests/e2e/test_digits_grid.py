@@ -86,3 +86,43 @@ def _lr_of(project: Project, sig: str) -> float:
         if arg.startswith("--lr="):
             return float(arg.split("=", 1)[1])
     raise AssertionError(f"no --lr in {argv}")
+
+
+def test_readme_quick_start_grid_completes_with_real_accuracies(digits: Project) -> None:
+    """The README's first command: `dora grid demo --backend local -i 0.05`, to the end."""
+    proc = digits.dora("grid", "demo", "--backend", "local", "-i", "0.05", timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    final = parse_table(proc.stdout.split("Monitoring")[-1])
+    assert len(final) >= 6 and {state for state, _ in final.values()} == {"COM"}
+    for sig, (_, row) in final.items():
+        history = json.loads((digits.root / "outputs" / "xps" / sig / "history.json").read_text())
+        assert len(history) == 15
+        accuracy = history[-1]["valid"]["acc"]
+        assert accuracy > 0.9, f"{sig}: {accuracy}"
+        assert f"{accuracy:.2%}" in row, f"the row of {sig} does not show its accuracy: {row}"
+
+
+def test_a_killed_run_resumes_from_its_checkpoint(digits: Project) -> None:
+    digits.env["DIGITS_EPOCH_SLEEP"] = "0.4"
+    run = digits.popen("run", "--", "--epochs=6", "--lr=0.2")
+    outputs = digits.root / "outputs" / "xps"
+
+    def two_epochs_done() -> bool:
+        histories = list(outputs.glob("*/history.json"))
+        return bool(histories) and len(json.loads(histories[0].read_text())) >= 2
+
+    try:
+        wait_for(two_epochs_done, 60, "two epochs in the history")
+    finally:
+        run.kill()
+        run.wait()
+    [history_file] = outputs.glob("*/history.json")
+    before = json.loads(history_file.read_text())
+    assert 2 <= len(before) < 6
+
+    digits.env["DIGITS_EPOCH_SLEEP"] = "0"
+    proc = digits.dora("run", "--", "--epochs=6", "--lr=0.2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Resuming after epoch" in proc.stdout
+    after = json.loads(history_file.read_text())
+    assert len(after) == 6 and after[: len(before)] == before
