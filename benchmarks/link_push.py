@@ -7,13 +7,16 @@ fresh folder, times only the push loop, then checks the file holds every record.
     tools/oracle_venv.sh                      # once: the reference in .oracle/
     .venv/bin/python benchmarks/link_push.py  # add --no-oracle to time dora alone
 
-The side-by-side sizes need the oracle interpreter; without it they are skipped.
+The side-by-side sizes need the oracle interpreter: `--oracle PYTHON`, else
+`$ORACLE_VENV/bin/python` (the variable tools/oracle_venv.sh and the compat session
+honour), else `.oracle/bin/python`; without one they are skipped.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +24,13 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ORACLE = ROOT / ".oracle" / "bin" / "python"
+
+
+def default_oracle() -> Path:
+    """The reference's interpreter: `$ORACLE_VENV/bin/python`, else `.oracle/bin/python`."""
+    venv = os.environ.get("ORACLE_VENV")
+    return (Path(venv) if venv else ROOT / ".oracle") / "bin" / "python"
+
 
 # Runs in a child interpreter: argv = implementation, pushes, folder.
 _CHILD = r"""
@@ -65,8 +74,11 @@ def _row(cells: List[str]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oracle", default=str(DEFAULT_ORACLE),
-                        help="python of the dora-search 0.1.13 venv (tools/oracle_venv.sh)")
+    parser.add_argument("--oracle", "--oracle-python", default=str(default_oracle()),
+                        metavar="PYTHON",
+                        help="python of the dora-search 0.1.13 venv (default: "
+                        "$ORACLE_VENV/bin/python, else .oracle/bin/python; see "
+                        "tools/oracle_venv.sh)")
     parser.add_argument("--no-oracle", action="store_true", help="time dora alone")
     parser.add_argument("--compare", type=int, nargs="*", default=[1000, 4000],
                         help="push counts timed side by side")

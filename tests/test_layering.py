@@ -1,15 +1,18 @@
 """Dependencies between the packages point one way only.
 
-Each package may import only the packages listed before it in LAYERS; dora-cli (import
-name `dora`) may import them all, and nothing below it imports `dora`. The check reads
-every .py file under packages/*/src with `ast`: absolute imports, `from` imports, and
-`importlib.import_module("...")` / `__import__("...")` with a literal name. Imports under
-`if TYPE_CHECKING:` count too: a type that lives in a higher layer is a layering smell.
+Each package may import only the packages listed before it in LAYERS, read from the
+layering block of docs/architecture.md (noxfile.py's PACKAGES must list the same order);
+dora-cli (import name `dora`) may import them all, and nothing below it imports `dora`.
+The check reads every .py file under packages/*/src with `ast`: absolute imports, `from`
+imports, and `importlib.import_module("...")` / `__import__("...")` with a literal name.
+Imports under `if TYPE_CHECKING:` count too: a type that lives in a higher layer is a
+layering smell.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -18,15 +21,20 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# (distribution folder under packages/, import name), lowest layer first.
-LAYERS: List[Tuple[str, str]] = [
-    ("dora-sig", "dora_sig"),
-    ("dora-link", "dora_link"),
-    ("dora-shep", "dora_shep"),
-    ("dora-grid", "dora_grid"),
-    ("dora-lightning", "dora_lightning"),
-    ("dora-cli", "dora"),
-]
+ARCHITECTURE = REPO / "docs" / "architecture.md"
+
+
+def _documented_layers() -> List[Tuple[str, str]]:
+    """(distribution folder under packages/, import name), lowest layer first, as the
+    layering block of docs/architecture.md lists them (`  dora-sig/   import dora_sig`)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    layers = re.findall(r"^ +(dora-[\w-]+)/ +import (\w+)", text, re.MULTILINE)
+    if not layers:
+        raise AssertionError(f"{ARCHITECTURE} has no layering block (`  dora-x/  import x`)")
+    return layers
+
+
+LAYERS: List[Tuple[str, str]] = _documented_layers()
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,20 @@ def test_packages_import_only_lower_layers() -> None:
 
 
 def test_every_layer_is_a_package_of_the_repository() -> None:
+    assert len(LAYERS) == len(set(LAYERS)) >= 6
     for folder, import_name in LAYERS:
         assert (REPO / "packages" / folder / "src" / import_name).is_dir(), folder
+
+
+def test_the_noxfile_lists_the_packages_in_the_documented_order() -> None:
+    tree = ast.parse((REPO / "noxfile.py").read_text(encoding="utf-8"))
+    packages = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "PACKAGES" for t in node.targets)
+    ]
+    assert packages == [tuple(folder for folder, _ in LAYERS)]
 
 
 def test_checker_flags_an_import_of_a_higher_layer(tmp_path: Path) -> None:

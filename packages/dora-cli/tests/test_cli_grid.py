@@ -93,6 +93,27 @@ def test_patterns_select_xps(project: Dora) -> None:
     assert proc.returncode == 1 and "Invalid index 5" in proc.stderr
 
 
+def test_negative_indexes_are_patterns_before_or_after_flags(project: Dora) -> None:
+    for argv in (["g", "-1", "--dry_run", "--no_monitoring"],
+                 ["g", "--dry_run", "--no_monitoring", "-1"],
+                 ["g", "--dry_run", "-1", "--no_monitoring"],
+                 ["--dry_run", "g", "--backend", "local", "lr", "-1"]):
+        proc = project("grid", *argv)
+        assert proc.returncode == 0, (argv, proc.stderr)
+        assert list(rows(proc.stdout)) == [SIGS["lr=0.3"]], argv
+    proc = project("grid", "g", "--dry_run", "--no_monitoring", "-1", "-2", "-1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(SIGS["lr=0.3"]) == 2 and proc.stdout.count(SIGS["lr=0.2"]) == 1
+    proc = project("grid", "g", "--dry_run", "--no_monitoring", "-3")
+    assert proc.returncode == 1 and "Invalid index -3" in proc.stderr
+    for flag in ("-x", "--bogus", "-1x"):  # real flags are still checked
+        proc = project("grid", "g", "--dry_run", "--no_monitoring", flag)
+        assert proc.returncode == 2 and f"unrecognized arguments: {flag}" in proc.stderr
+    proc = project("grid", "g", "--dry_run", "-i", "-1", "--no_monitoring")  # a flag's value
+    assert proc.returncode == 0 and len(rows(proc.stdout)) == 2
+    assert not project.outputs.exists()
+
+
 def test_a_failed_xp_shows_its_reason_and_is_retried_with_dash_r(project: Dora) -> None:
     grid = project.cwd / "proj" / "grids" / "fails.py"
     grid.write_text("from dora import Explorer\n\n\n@Explorer\ndef explorer(launcher):\n"
@@ -110,6 +131,10 @@ def test_a_failed_xp_shows_its_reason_and_is_retried_with_dash_r(project: Dora) 
     [
         ("nope", "No grid named 'nope' in package proj.grids. Grids available: bad, badarg, "
          "boom, g, noexp, plain, sub.g1"),
+        ("_helpers", "'_helpers' in package proj.grids is not a grid: files and folders "
+         "whose name starts with `_` hold helpers (a custom Explorer, shared code), never "
+         "grids. Grids available: bad, badarg, boom, g, noexp, plain, sub.g1"),
+        ("sub/_x.py", "'sub/_x.py' in package proj.grids is not a grid"),
         ("bad", "bad.py\", line 4, in <module>"),
         ("noexp", "defines no `explorer`"),
         ("plain", "is a function, not an Explorer"),

@@ -117,3 +117,77 @@ def test_a_grid_on_slurm_cancels_the_xp_that_left_it(on_slurm: Dora,
     assert fake_slurm.calls("scancel") == [["101"]]
     assert fake_slurm.state_of("101").startswith("CANCELLED")
     assert len(fake_slurm.calls("sbatch")) == 2
+
+
+def no_controller(project: Dora, fake_slurm: FakeSlurm, how: str) -> None:
+    """Makes Slurm unavailable for `project`'s later commands: the controller is down (a
+    failing `scontrol ping` on PATH) or SLURM_CONF names no file."""
+    if how == "down":
+        fake_slurm.configure(down=True)
+    else:
+        project.env["SLURM_CONF"] = str(project.cwd / "nowhere" / "slurm.conf")
+
+
+def slurm_project(project: Dora) -> Dora:
+    """The test project with `backend="slurm"` in its Dora config."""
+    train = project.cwd / "proj" / "train.py"
+    train.write_text(train.read_text().replace('backend="local"', 'backend="slurm"'))
+    return project
+
+
+@pytest.mark.parametrize("how", ["down", "no_conf"])
+def test_run_and_info_work_when_the_configured_slurm_does_not_answer(
+    on_slurm: Dora, fake_slurm: FakeSlurm, how: str
+) -> None:
+    project = slurm_project(on_slurm)
+    no_controller(project, fake_slurm, how)
+    for backend in ([], ["--backend", "slurm"], ["--backend", "local"]):
+        proc = project("info", *backend, "--", "--lr=0.2")
+        assert proc.returncode == 0, proc.stderr
+        assert f"XP {SIG}: lr=0.2" in proc.stdout and "never scheduled" in proc.stdout
+        assert "FATAL" not in proc.stderr
+    assert not project.outputs.exists()
+    proc = project("run", "--backend", "slurm", "--", "--lr=0.2")
+    assert proc.returncode == 0, proc.stderr
+    assert f"training {SIG} lr=0.2" in proc.stdout and proc.stderr == ""
+    proc = project("launch", "--no_tail", "--", "--lr=0.2")  # submitting still needs Slurm
+    assert proc.returncode == 1 and "Slurm backend is not available" in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["down", "no_conf"])
+def test_an_xp_of_a_slurm_that_does_not_answer_reads_unknown(
+    on_slurm: Dora, fake_slurm: FakeSlurm, how: str
+) -> None:
+    project = slurm_project(on_slurm)
+    assert project("launch", "--no_tail", "-g", "0", "--", "--lr=0.2").returncode == 0
+    folder = project.outputs / "xps" / SIG
+    no_controller(project, fake_slurm, how)
+    said = "is DOWN" if how == "down" else "is not a file"
+
+    proc = project("run", "-f", SIG)  # runs, with a warning
+    assert proc.returncode == 0, proc.stderr
+    assert f"training {SIG} lr=0.2" in proc.stdout
+    assert "Warning: the state of job 100 of this XP is unknown (the Slurm backend that " \
+        "runs it is not available here: no Slurm controller answers (" in proc.stderr
+    assert said in proc.stderr and "FATAL" not in proc.stderr
+
+    proc = project("info", "-m", "-f", SIG)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "  state:  UNKNOWN" in lines and "  job id: 100" in lines
+    reason = next(line for line in lines if line.startswith("  reason: "))
+    assert reason.startswith("  reason: the Slurm backend that runs it is not available here")
+    assert said in reason and "--backend" not in reason
+    assert '  argv:   ["--lr=0.2"]' in lines and f"  folder: {folder}" in lines
+    assert f"  log:    {folder / 'submitit' / '100_0_log.out'}" in lines
+    assert 'Metrics[2]: {"epoch": 1, "loss": 0.5}' in lines
+    assert project("info", "-j", "100").returncode == 0
+
+    proc = project("info", "-C", "-f", SIG)  # cancelling needs the backend
+    assert proc.returncode == 1 and "FATAL: Cannot cancel job 100" in proc.stderr
+    assert "Nothing was cancelled" in proc.stderr
+    proc = project("run", "--clear", "-f", SIG)  # the job may run: its folder stays
+    assert proc.returncode == 1 and f"FATAL: Cannot clear XP {SIG}" in proc.stderr
+    assert "Nothing was deleted" in proc.stderr and (folder / "job.json").exists()
+    assert len(json.loads((folder / "history.json").read_text())) == 2
+    assert fake_slurm.calls("scancel") == [] and fake_slurm.state_of("100") == "PENDING"

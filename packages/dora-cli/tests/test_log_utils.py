@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from pathlib import Path
 from typing import Any, List
 
@@ -34,15 +35,47 @@ def test_write_and_rename_keeps_the_old_file_when_writing_fails(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.txt"]
 
 
-def test_try_load(tmp_path: Path) -> None:
+def test_try_load_reads_a_pickle_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "state.pkl"
+    with write_and_rename(path) as handle:
+        pickle.dump({"epoch": 3, "best": [0.5]}, handle)
+    assert try_load(path) == {"epoch": 3, "best": [0.5]}
+    assert try_load(str(path)) == {"epoch": 3, "best": [0.5]}
+
+
+def test_try_load_with_another_loader_and_mode(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
-    assert try_load(path) is None
     path.write_text(json.dumps({"a": 1}))
-    assert try_load(path) == {"a": 1}
+    assert try_load(path, json.load, "r") == {"a": 1}
     assert try_load(path, load=lambda f: f.read(), mode="r") == '{"a": 1}'
+
+
+def test_try_load_gives_none_for_a_missing_or_damaged_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ckpt.pkl"
+    assert try_load(path) is None  # missing
+    path.write_bytes(pickle.dumps(list(range(100)))[:20])
+    assert try_load(path) is None  # truncated: EOFError
+    path.write_bytes(b"garbage that is no pickle")
+    assert try_load(path) is None  # UnpicklingError
+    path.write_bytes(b"")
+    assert try_load(path) is None  # empty: EOFError
+    assert try_load(tmp_path) is None  # a folder: OSError
+
+    def broken(handle: Any) -> Any:
+        raise RuntimeError("PytorchStreamReader failed reading zip archive")
+
+    assert try_load(path, broken) is None  # what torch.load raises on a damaged file
+    assert sum("ckpt.pkl" in record.getMessage() for record in caplog.records) == 5
+    assert path.read_bytes() == b""  # nothing rewritten
+
+
+def test_try_load_raises_other_errors_of_the_loader(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
     path.write_text("{garbage")
-    with pytest.raises(ValueError):
-        try_load(path)
+    with pytest.raises(ValueError):  # as dora-search: only I/O and unpickling errors
+        try_load(path, json.load, "r")
 
 
 def test_jsonable_is_the_signature_conversion() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,6 +67,23 @@ def test_an_unknown_grid_lists_the_grids_available(root: Path) -> None:
     assert str(info.value).startswith("No grid named 'sub.typo'")
     assert "Grids available: a, sub.b" in str(info.value)
     assert info.value.available == ["a", "sub.b"]
+
+
+@pytest.mark.parametrize("name", ["_explorers", "_explorers.py", "sub._helpers",
+                                  "_private.c", "_private/c.py", "__init__", "_nothing"])
+def test_a_private_file_is_not_a_grid(root: Path, name: str) -> None:
+    explorers = "import sys\nsys.modules[__name__].imported = True\n" + GOOD
+    main = make_project(root, {
+        "a.py": GOOD, "_explorers.py": explorers, "sub/__init__.py": "", "sub/b.py": GOOD,
+        "sub/_helpers.py": GOOD, "_private/c.py": GOOD,
+    })
+    with pytest.raises(GridNotFound) as info:
+        load_explorer(main, name)
+    message = str(info.value)
+    assert message.startswith(f"{name!r} in package {main.package}.grids is not a grid: ")
+    assert "starts with `_`" in message and message.endswith("Grids available: a, sub.b")
+    assert info.value.available == ["a", "sub.b"]
+    assert f"{main.package}.grids._explorers" not in sys.modules  # never imported
 
 
 def test_a_grid_that_raises_on_import_shows_the_users_traceback(root: Path) -> None:

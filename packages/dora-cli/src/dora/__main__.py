@@ -16,15 +16,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     prints one `FATAL: ...` message on stderr and returns 1; argparse usage errors exit 2.
     """
     from .cli.common import is_user_error
-    from .cli.parser import build_parser
+    from .cli.parser import build_parser, late_patterns
     from .log import setup_logging, simple_log
 
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "grid" and args.grid and not any(
-            token.startswith("-") for token in extra):
-        args.patterns = [*args.patterns, *extra]  # patterns given after a flag
-    elif extra:
+    if extra and not late_patterns(args, extra):  # patterns after a flag are taken
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     setup_logging(args.verbose)
     try:

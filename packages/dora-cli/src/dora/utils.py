@@ -6,10 +6,9 @@ demucs uses `write_and_rename` to save checkpoints and `try_load` to read them.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
-import time
+import pickle
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,28 +49,26 @@ def write_and_rename(
         raise
 
 
-def try_load(
-    path: Union[str, Path],
-    load: Callable[[IO[Any]], Any] = json.load,
-    mode: str = "rb",
-    attempts: int = 5,
-) -> Any:
-    """Load `path` with `load`, retrying briefly on I/O errors (NFS); None if it cannot be read.
+def try_load(path: Union[str, Path], load: Callable[[IO[Any]], Any] = pickle.load,
+             mode: str = "rb") -> Any:
+    """Load `path` with `load` (default `pickle.load`); None, with a warning, when it fails.
 
-    Errors of `load` itself (a damaged file) are raised: they are not transient.
+    As in dora-search: a missing or unreadable file (`OSError`), a damaged or truncated
+    pickle (`pickle.UnpicklingError`, `EOFError`) and a `RuntimeError` (what `torch.load`
+    raises on a damaged checkpoint) give None. Other errors of `load` (a `ValueError` of
+    `json.load`, for instance) are raised.
+
+    Args:
+        path: the file to read.
+        load: called with the open file (`torch.load`, `json.load`, ...).
+        mode: the open mode ("rb" or "r").
     """
-    for attempt in range(attempts):
-        try:
-            with open(path, mode) as handle:
-                return load(handle)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            if attempt == attempts - 1:
-                logger.warning("Could not read %s: %s", path, exc)
-                return None
-            time.sleep(0.1 * (attempt + 1))
-    return None
+    try:
+        with open(path, mode) as handle:
+            return load(handle)
+    except (OSError, pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        logger.warning("Could not load %s, the file is ignored: %r", path, exc)
+        return None
 
 
 def import_or_fatal(module_name: str) -> Any:

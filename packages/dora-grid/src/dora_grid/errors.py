@@ -7,6 +7,7 @@ from typing import Sequence
 __all__ = [
     "GridError",
     "GridNotFound",
+    "PrivateGridName",
     "GridPackageNotFound",
     "GridImportError",
     "NoExplorer",
@@ -37,7 +38,20 @@ class GridNotFound(GridError):
             listing = "Grids available: " + ", ".join(self.available)
         else:
             listing = f"No grid file found{where}."
-        super().__init__(f"No grid named {name!r}{where}. {listing}")
+        super().__init__(f"{self._headline(where)} {listing}")
+
+    def _headline(self, where: str) -> str:
+        return f"No grid named {self.name!r}{where}."
+
+
+class PrivateGridName(GridNotFound):
+    """A part of the name starts with `_`: such files and folders hold helpers, not grids."""
+
+    def _headline(self, where: str) -> str:
+        return (
+            f"{self.name!r}{where} is not a grid: files and folders whose name starts with "
+            "`_` hold helpers (a custom Explorer, shared code), never grids."
+        )
 
 
 class GridPackageNotFound(GridError):

@@ -10,7 +10,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Iterable, List
 
-from .errors import GridImportError, GridNotFound, GridPackageNotFound, NoExplorer, NotAnExplorer
+from .errors import (
+    GridImportError,
+    GridNotFound,
+    GridPackageNotFound,
+    NoExplorer,
+    NotAnExplorer,
+    PrivateGridName,
+)
 from .explorer import Explorer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,6 +129,8 @@ def load_explorer(main: MainProtocol, grid_name: str) -> Explorer:
 
     Raises:
         GridNotFound: no such grid file (the message lists the grids).
+        PrivateGridName: a part of the name starts with `_` (a helper file, not a grid;
+            a `GridNotFound` too).
         GridImportError: the grid module raised while imported (the user's traceback).
         NoExplorer: the module has no `explorer`.
         NotAnExplorer: `explorer` is not an Explorer instance.
@@ -130,6 +139,8 @@ def load_explorer(main: MainProtocol, grid_name: str) -> Explorer:
     name = normalize_grid_name(grid_name)
     folder = grid_package_dir(main)
     parts = name.split(".")
+    if any(part.startswith("_") for part in parts):
+        raise PrivateGridName(grid_name, _walk(folder, ""), package)
     if not name or not all(parts) or not folder.joinpath(*parts[:-1], parts[-1] + ".py").is_file():
         raise GridNotFound(grid_name, _walk(folder, ""), package)
     module_name = f"{package}.{name}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, List
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.conf import SlurmConfig, SubmitRules
     from dora_shep.main import MainProtocol
+    from dora_shep.records import JobRecord
+    from dora_shep.shepherd import Sheep, Shepherd
 
 __all__ = [
     "CliError",
@@ -21,6 +23,9 @@ __all__ = [
     "rules_from_args",
     "apply_dora_flags",
     "done_checker",
+    "reading_shepherd",
+    "backend_unavailable",
+    "unknown_state_reason",
 ]
 
 
@@ -124,3 +129,50 @@ def done_checker(shepherd: Any, sheep: Any, every: float = 5.0) -> Callable[[], 
         return bool(sheep.is_done())
 
     return done
+
+
+def reading_shepherd(main: MainProtocol, args: Any, log: Callable[[str], None]) -> Shepherd:
+    """The Shepherd of a command that schedules nothing (`run`, `info`).
+
+    A Shepherd's own backend (--backend, else the config's `backend`) only submits; every
+    job is read and cancelled through the backend recorded in its job.json. So a chosen
+    backend that is not available here (`slurm` without a controller answering) is no
+    reason to stop such a command: the Shepherd falls back to the local backend, and a
+    job of an unavailable backend reads UNKNOWN with the reason.
+
+    Raises:
+        ConfigError: when the backend name is not one of auto, local, slurm.
+    """
+    from dora_shep.errors import BackendUnavailable
+    from dora_shep.shepherd import Shepherd
+
+    try:
+        return Shepherd(main, log=log, backend=getattr(args, "backend", None))
+    except BackendUnavailable:
+        return Shepherd(main, log=log, backend="local")
+
+
+def backend_unavailable(main: MainProtocol, record: JobRecord) -> Optional[str]:
+    """Why the backend that runs the job of `record` cannot be asked here, in words for
+    an `info` line; None when it can."""
+    from dora_shep.backends import choose_backend, slurm_status
+    from dora_shep.errors import BackendUnavailable
+
+    try:
+        choose_backend(record.backend, main.dora)
+    except BackendUnavailable as exc:
+        if record.backend == "slurm":
+            return (f"the Slurm backend that runs it is not available here: no Slurm "
+                    f"controller answers ({slurm_status()[1]}); check that slurmctld runs "
+                    "and that SLURM_CONF points to its config")
+        return f"the {record.backend} backend that runs it is not available here: {exc}"
+    return None
+
+
+def unknown_state_reason(main: MainProtocol, sheep: Sheep) -> Optional[str]:
+    """Why the state of the XP's job cannot be read here (it may still be running); None
+    when it is known, or when the XP has no job."""
+    if sheep.job is None or sheep.state() != "UNKNOWN":
+        return None
+    return (backend_unavailable(main, sheep.job) or sheep.reason
+            or "its backend does not know it")

@@ -7,7 +7,15 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .common import CliError, argv_from_args, done_checker, log_to_stderr
+from .common import (
+    CliError,
+    argv_from_args,
+    backend_unavailable,
+    done_checker,
+    log_to_stderr,
+    reading_shepherd,
+    unknown_state_reason,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.main import MainProtocol
@@ -30,12 +38,22 @@ def _find(main: MainProtocol, shepherd: Shepherd, args: Any) -> Sheep:
     return shepherd.get_sheep_from_argv(argv_from_args(main, args))
 
 
+def _check_cancellable(main: MainProtocol, sheep: Sheep) -> None:
+    """Raises CliError when the backend that runs the XP's job is not available here."""
+    assert sheep.job is not None
+    why = backend_unavailable(main, sheep.job)
+    if why is not None:
+        raise CliError(f"Cannot cancel job {sheep.job_id} of XP {sheep.xp.sig}: {why}. "
+                       "Nothing was cancelled.")
+
+
 def _describe(main: MainProtocol, sheep: Sheep) -> None:
     state = sheep.state()
+    reason = unknown_state_reason(main, sheep) or sheep.reason
     print(f"XP {sheep.xp.sig}: {main.get_name(sheep.xp) or '(baseline)'}")
     print(f"  state:  {state or 'never scheduled'}")
-    if sheep.reason:
-        print(f"  reason: {sheep.reason}")
+    if reason:
+        print(f"  reason: {reason}")
     if sheep.job is not None:
         print(f"  job id: {sheep.job_id}")
     print(f"  argv:   {json.dumps(sheep.xp.argv)}")
@@ -46,11 +64,11 @@ def _describe(main: MainProtocol, sheep: Sheep) -> None:
 
 def action(args: Any, main: MainProtocol) -> int:
     """Print what is known of the XP; -C cancels it, -l / -t show its log, -m its metrics."""
-    from dora_shep.shepherd import Shepherd
-
     log = log_to_stderr("Info:")
-    shepherd = Shepherd(main, log=log)
+    shepherd = reading_shepherd(main, args, log)  # shows the XP even if no backend answers
     sheep = _find(main, shepherd, args)
+    if sheep.problem is not None:  # a collision or a damaged file: nothing to trust
+        raise sheep.problem.error()
     shepherd.update()
     _describe(main, sheep)
     if args.metrics:
@@ -59,6 +77,7 @@ def action(args: Any, main: MainProtocol) -> int:
         print(f"Metrics[{len(history)}]: {last}")
     if args.cancel:
         if sheep.job is not None and not sheep.is_done():
+            _check_cancellable(main, sheep)
             log(f"Canceling job {sheep.job_id}")
             shepherd.cancel_lazy(sheep)
             shepherd.commit()

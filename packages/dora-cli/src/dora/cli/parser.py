@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
+from typing import List
 
-__all__ = ["build_parser", "COMMANDS"]
+__all__ = ["build_parser", "COMMANDS", "is_pattern", "late_patterns"]
 
 COMMANDS = ("run", "launch", "info", "grid")
 BACKENDS = ("auto", "local", "slurm")
@@ -33,10 +35,19 @@ def _add_rules(parser: argparse.ArgumentParser) -> None:
                         help="reschedule XPs that completed")
 
 
+def _add_backend(parser: argparse.ArgumentParser, submits: bool) -> None:
+    if submits:
+        text = ("where jobs run (default: the project's, auto = Slurm if a controller "
+                "answers, else this machine)")
+    else:
+        text = ("as for launch and grid; this command schedules nothing: a job is read "
+                "through the backend that runs it, and one that does not answer makes "
+                "its state UNKNOWN, not an error")
+    parser.add_argument("--backend", choices=BACKENDS, help=text)
+
+
 def _add_submission(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=BACKENDS,
-                        help="where jobs run (default: the project's, auto = Slurm if "
-                        "a controller answers, else this machine)")
+    _add_backend(parser, submits=True)
     parser.add_argument("--slots", type=int, metavar="N",
                         help="local backend: run at most N slots of XPs at once (default: "
                         "the project's `slots`, else one per visible GPU, else 1)")
@@ -61,6 +72,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-d", "--ddp", action="store_true",
                         help="distributed run on all GPUs (not available yet)")
     parser.add_argument("--ddp_workers", type=int, help="number of distributed workers")
+    _add_backend(parser, submits=False)
     _add_argv(parser)
 
 
@@ -87,6 +99,7 @@ def _add_info(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-t", "--tail", action="store_true", help="follow the log")
     parser.add_argument("-m", "--metrics", action="store_true",
                         help="print the last metrics entry")
+    _add_backend(parser, submits=False)
     _add_argv(parser)
 
 
@@ -121,6 +134,29 @@ def _add_grid(subparsers: argparse._SubParsersAction) -> None:
     action.add_argument("-l", "--log", type=int, metavar="IDX", help="print XP IDX's log")
     action.add_argument("-t", "--tail", type=int, metavar="IDX", help="follow XP IDX's log")
     _add_submission(parser)
+
+
+_NEGATIVE_INDEX = re.compile(r"-[0-9]+")
+
+
+def is_pattern(token: str) -> bool:
+    """Whether a token left over by argparse is a grid pattern: anything that is not a
+    flag, and negative indexes such as `-1` (the last XP), which no flag looks like."""
+    return not token.startswith("-") or bool(_NEGATIVE_INDEX.fullmatch(token))
+
+
+def late_patterns(args: argparse.Namespace, extra: List[str]) -> bool:
+    """Moves the grid patterns argparse left over into `args.patterns`; False when `extra`
+    holds anything else (an unknown flag, or patterns without a grid name).
+
+    argparse takes the positionals in one go: in `dora grid demo --backend local a -1`,
+    `a` and `-1` come after a flag and are left over; they are patterns all the same.
+    """
+    if not (getattr(args, "command", None) == "grid" and args.grid and extra
+            and all(is_pattern(token) for token in extra)):
+        return False
+    args.patterns = [*args.patterns, *extra]
+    return True
 
 
 def build_parser() -> argparse.ArgumentParser:

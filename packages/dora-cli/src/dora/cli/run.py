@@ -8,7 +8,13 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .common import CliError, argv_from_args, log_to_stderr
+from .common import (
+    CliError,
+    argv_from_args,
+    log_to_stderr,
+    reading_shepherd,
+    unknown_state_reason,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.main import MainProtocol
@@ -16,25 +22,47 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["action"]
 
 
-def _check_job(main: MainProtocol, argv: list, clear: bool, log: Any) -> None:
-    """Warn about (or with --clear, cancel) a job of this XP, then clear its folder."""
-    from dora_grid.clear import reliable_rmtree
-    from dora_shep.shepherd import Shepherd
+def _check_job(main: MainProtocol, args: Any, argv: list, log: Any) -> None:
+    """Warn about (or with --clear, cancel) a job of this XP, then clear its folder.
 
-    shepherd = Shepherd(main, log=log)
+    The backend does not have to be available: a job whose state cannot be read is a
+    warning (the run goes on), and only stops --clear, which must not delete the folder
+    of a job that may still run.
+    """
+    from dora_grid.clear import reliable_rmtree
+
+    shepherd = reading_shepherd(main, args, log)
     sheep = shepherd.get_sheep_from_argv(argv)
+    problem = sheep.problem
+    if problem is not None and (not args.clear or problem.kind == "collision"):
+        raise problem.error()  # one FATAL line; --clear deletes a damaged folder
+    if problem is not None and problem.job_unknown:
+        log(f"The job of XP {sheep.xp.sig} is unknown ({problem.label}): cancel it by hand "
+            "if it still runs.")
     shepherd.update()
-    if sheep.job is not None and not sheep.is_done():
-        if clear:
+    folder = sheep.xp.folder
+    unknown = unknown_state_reason(main, sheep)
+    if unknown is not None:
+        if args.clear:
+            raise CliError(
+                f"Cannot clear XP {sheep.xp.sig}: the state of its job {sheep.job_id} is "
+                f"unknown ({unknown}), so it may still be running in {folder}. Cancel it "
+                f"where its backend answers (`dora info -f {sheep.xp.sig} -C`), or delete "
+                "the folder yourself. Nothing was deleted."
+            )
+        log(f"Warning: the state of job {sheep.job_id} of this XP is unknown ({unknown}); "
+            f"if it still runs, both runs will write into {folder}.")
+    elif sheep.job is not None and not sheep.is_done():
+        if args.clear:
             log(f"Canceling job {sheep.job_id} of XP {sheep.xp.sig} before clearing it.")
             shepherd.cancel_lazy(sheep)
             shepherd.commit()
         else:
             log(f"Warning: job {sheep.job_id} of this XP is {sheep.state()}; both runs "
-                f"will write into {sheep.xp.folder} (--clear cancels it first).")
-    if clear:
-        log(f"Deleting {sheep.xp.folder}")
-        reliable_rmtree(sheep.xp.folder)
+                f"will write into {folder} (--clear cancels it first).")
+    if args.clear:
+        log(f"Deleting {folder}")
+        reliable_rmtree(folder)
 
 
 def _exec_in_clone(xp: Any, clone: Path, log: Any) -> None:
@@ -69,7 +97,7 @@ def action(args: Any, main: MainProtocol) -> int:
     if args.git_save and not reexeced:
         clone = get_new_clone(main)  # a dirty repository stops here, nothing touched
     if "WORLD_SIZE" not in os.environ and not reexeced:  # else done before the re-exec
-        _check_job(main, argv, args.clear, log)
+        _check_job(main, args, argv, log)
     if clone is not None:
         _exec_in_clone(xp, clone, log)
     if "WORLD_SIZE" not in os.environ:
@@ -78,6 +106,7 @@ def action(args: Any, main: MainProtocol) -> int:
     from dora.log import disable_logging
 
     disable_logging()
+    main.init_xp(xp)  # a collision or a damaged file: one FATAL line, not a traceback
     try:
         main(argv)
     except Exception:  # the training code's own error: its full traceback, exit 1
