@@ -2,6 +2,11 @@
 
 The grid folder `<dir>/grids/<name>/` holds one symlink per XP the grid held last time;
 it is the only memory of what the grid contained.
+
+A sheep with a `problem` (a signature collision, a damaged `.delta.json`, `.argv.json`,
+`job.json` or `job.pkl`) is reported and left as it is: never scheduled or initialised,
+never cancelled when its job is unknown, never linked when its folder may be another
+XP's; only `--clear` deletes its folder (not a collision's: that folder is another XP's).
 """
 
 from __future__ import annotations
@@ -20,7 +25,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .herd import Herd
 
-__all__ = ["StaleXP", "load_stale", "clear_sheeps", "schedule", "link_sheeps", "unlink_stale"]
+__all__ = [
+    "StaleXP",
+    "load_stale",
+    "clear_sheeps",
+    "clearable",
+    "report_problems",
+    "schedule",
+    "link_sheeps",
+    "unlink_stale",
+]
 
 Log = Callable[[str], None]
 
@@ -84,22 +98,55 @@ def load_stale(
     return stale
 
 
+def _collides(sheep: Sheep) -> bool:
+    return sheep.problem is not None and sheep.problem.kind == "collision"
+
+
+def clearable(sheeps: Sequence[Sheep]) -> List[Sheep]:
+    """The sheep whose folder `--clear` may delete: all but signature collisions."""
+    return [sheep for sheep in sheeps if not _collides(sheep)]
+
+
 def clear_sheeps(
     shepherd: Shepherd, herd: Herd, sheeps: Sequence[Sheep], log: Log
 ) -> List[Sheep]:
-    """Cancel the jobs of `sheeps`, delete their folders, and return fresh sheep (no job)."""
-    for sheep in sheeps:
+    """Cancel the jobs of `sheeps`, delete their folders, and return fresh sheep (no job).
+
+    A damaged folder is deleted too (that is what clearing is for); a collision's folder,
+    which holds another XP, is kept and its sheep returned as it is.
+    """
+    for sheep in clearable(sheeps):
         if sheep.job is not None and not sheep.is_done():
             shepherd.cancel_lazy(sheep)
     shepherd.commit()
     fresh: List[Sheep] = []
     for sheep in sheeps:
+        if _collides(sheep):
+            fresh.append(sheep)
+            continue
+        if sheep.problem is not None and sheep.problem.job_unknown:
+            log(f"The job of XP {sheep.xp.sig} is unknown ({sheep.problem.label}): cancel "
+                "it by hand if it still runs.")
         log(f"Deleting XP folder {sheep.xp.folder}")
         reliable_rmtree(sheep.xp.folder)
         new = shepherd.get_sheep_from_argv(sheep.xp.argv)
         herd.sheeps[new.xp.sig] = new
         fresh.append(new)
     return fresh
+
+
+def report_problems(
+    main: MainProtocol, sheeps: Sequence[Sheep], log: Log, scheduling: bool = True
+) -> int:
+    """Log one warning per sheep with a problem; returns how many there are."""
+    count = 0
+    what = " is not scheduled" if scheduling else ""
+    for sheep in sheeps:
+        if sheep.problem is not None:
+            count += 1
+            log(f"Warning: sheep {sheep.xp.sig}/{main.get_name(sheep.xp)}{what}: "
+                f"{sheep.problem.message}")
+    return count
 
 
 def schedule(
@@ -113,9 +160,10 @@ def schedule(
 ) -> None:
     """Queue the selected sheep for submission, slot by slot (a job array per array slot).
 
-    In a dry run, say which XPs would be scheduled.
+    Sheep with a problem are left out (`report_problems` says why). In a dry run, say
+    which XPs would be scheduled.
     """
-    selected = {sheep.xp.sig for sheep in sheeps}
+    selected = {sheep.xp.sig for sheep in sheeps if sheep.problem is None}
     for slot in herd.job_arrays:
         members = [herd.sheeps[sig] for sig in slot if sig in selected]
         if not members:
@@ -135,9 +183,12 @@ def schedule(
 
 
 def link_sheeps(folder: Path, sheeps: Sequence[Sheep], log: Log) -> None:
-    """Make `<grid folder>/<sig>` a symlink to the XP folder of every selected sheep."""
+    """Make `<grid folder>/<sig>` a symlink to the XP folder of every selected sheep
+    (except those whose folder may be another XP's: a collision, a damaged delta)."""
     folder.mkdir(parents=True, exist_ok=True)
     for sheep in sheeps:
+        if sheep.problem is not None and sheep.problem.owner_unknown:
+            continue
         link = folder / sheep.xp.sig
         target = str(sheep.xp.folder)
         if link.is_symlink():

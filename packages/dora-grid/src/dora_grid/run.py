@@ -1,7 +1,9 @@
 """`run_grid`: reconcile a grid with its jobs, then monitor it (`dora grid` and notebooks).
 
 Order of work: the explorer is evaluated into a herd before anything is touched, so a
-grid that fails to evaluate schedules, cancels, links and writes nothing.
+grid that fails to evaluate schedules, cancels, links and writes nothing. An XP whose
+folder is damaged or collides (`Sheep.problem`) is one warning line and one marked row:
+the other XPs go on, and `dora grid` still exits 0, as with a damaged history.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from .launcher import Launcher
 from .loader import user_traceback
 from .monitor import monitor
 from .patterns import filter_sheep
-from .reconcile import StaleXP, clear_sheeps, link_sheeps, load_stale, schedule, unlink_stale
+from .reconcile import (
+    StaleXP,
+    clear_sheeps,
+    clearable,
+    link_sheeps,
+    load_stale,
+    report_problems,
+    schedule,
+    unlink_stale,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from dora_shep.conf import SlurmConfig, SubmitRules
@@ -176,11 +187,13 @@ def run_grid(
     folder = grid_folder(main, grid_name)
     stale = load_stale(shepherd, main, folder, set(herd.sheeps), log)
     if args.clear:
-        if args._from_commandline and sheeps and not _confirm(len(sheeps)):
+        count = len(clearable(sheeps))
+        if args._from_commandline and count and not _confirm(count):
             log("Aborting: nothing was cleared.")
             return []
         sheeps = clear_sheeps(shepherd, herd, sheeps, log)
     shepherd.update()
+    report_problems(main, sheeps, log, scheduling=not args.cancel)  # the others go on
     if not args.cancel:
         schedule(main, shepherd, herd, sheeps, rules, args.dry_run, log)
     _queue_cancels(main, shepherd, sheeps if args.cancel else [], stale, args.dry_run, log)
@@ -190,7 +203,8 @@ def run_grid(
         unlink_stale(stale, log)
     if args.init:
         for sheep in sheeps:
-            main.init_xp(sheep.xp)
+            if sheep.problem is None:  # a damaged file is never rewritten
+                main.init_xp(sheep.xp)
     if args.cancel:
         return sheeps
     if not sheeps:
@@ -222,6 +236,9 @@ def _queue_cancels(
             log(f"{verb} job {old.job_id} for no longer required sheep {old.label}")
             if not dry_run:
                 shepherd.cancel_lazy(old.sheep)
+        elif old.sheep is not None and old.sheep.problem is not None and old.sheep.job is None:
+            log(f"Sheep {old.label} left the grid (kept on disk); its job is unknown, so "
+                f"nothing is cancelled: {old.sheep.problem.message}")
         else:
             state = old.sheep.state() if old.sheep is not None else None
             done = f" ({state}, kept on disk)" if state else " (kept on disk)"

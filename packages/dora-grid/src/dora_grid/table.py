@@ -1,7 +1,9 @@
 """The monitoring table of a grid: one row per XP, Meta columns then the explorer's metrics.
 
-A damaged XP (unreadable history, an explorer hook that raises) never breaks the table:
-its row is marked and a note under the table says what is wrong.
+A damaged XP (unreadable history, an explorer hook that raises, a signature collision
+or a damaged file in its folder: `Sheep.problem`) never breaks the table: its row is
+marked and a note under the table says what is wrong. A collision or a damaged
+`.delta.json` shows no state and no metrics (they may be another XP's): state `ERR`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .explorer import Explorer
 
-__all__ = ["GridTable", "FAILED_STATES", "sheep_state", "build_table", "render_table"]
+__all__ = [
+    "GridTable",
+    "ERROR_STATE",
+    "FAILED_STATES",
+    "sheep_state",
+    "build_table",
+    "render_table",
+]
 
 FAILED_STATES = frozenset(
     {"FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "BOOT_FAIL", "MISSING", "DEADLINE"}
@@ -34,12 +43,25 @@ class GridTable:
     failures: List[str] = field(default_factory=list)
 
 
+ERROR_STATE = "ERR"
+
+
 def sheep_state(sheep: Sheep) -> Optional[str]:
-    """The sheep's state, or `"UNKNOWN"` when it cannot be read (never raises)."""
+    """The sheep's state, `"UNKNOWN"` when it cannot be read, `"ERR"` when its folder's
+    job cannot be taken as this XP's (never raises)."""
+    problem = getattr(sheep, "problem", None)
+    if problem is not None and problem.job_unknown:
+        return ERROR_STATE
     try:
         return sheep.state()
     except Exception:  # observability must not kill the table
         return "UNKNOWN"
+
+
+def _hides_history(sheep: Sheep) -> bool:
+    """Whether the sheep's folder may hold another XP's metrics (collision, damaged delta)."""
+    problem = getattr(sheep, "problem", None)
+    return problem is not None and problem.owner_unknown
 
 
 def _histories(main: MainProtocol, sheeps: Sequence[Sheep]) -> Tuple[List[list], Dict[int, str]]:
@@ -47,6 +69,9 @@ def _histories(main: MainProtocol, sheeps: Sequence[Sheep]) -> Tuple[List[list],
     histories: List[list] = []
     errors: Dict[int, str] = {}
     for index, sheep in enumerate(sheeps):
+        if _hides_history(sheep):
+            histories.append([])  # maybe another XP's metrics: not read, not shown
+            continue
         try:
             history = list(main.get_xp_history(sheep.xp))
         except Exception as exc:
@@ -101,24 +126,34 @@ def build_table(
         return GridTable([], "", notes, failures)
     names, base_name = main.get_names([sheep.xp for sheep in sheeps])
     histories, errors = _histories(main, sheeps)
-    histories = _trim(histories, trim, trim_last, errors)
+    hidden = [i for i, sheep in enumerate(sheeps) if _hides_history(sheep)]
+    histories = _trim(histories, trim, trim_last, [*errors, *hidden])
     lines: List[Dict[str, Any]] = []
     for index, (sheep, name, history) in enumerate(zip(sheeps, names, histories)):
         state = sheep_state(sheep)
+        problem = getattr(sheep, "problem", None)
+        tags = [problem.label] if problem is not None else []
+        if index in errors:
+            tags.append("history unreadable")
         meta = {
             "index": index,
-            "name": name + (" [history unreadable]" if index in errors else ""),
+            "name": name + "".join(f" [{tag}]" for tag in tags),
             "state": state[:3] if state else "N/A",
             "sig": sheep.xp.sig,
             "sid": sheep.current_job_id or "",
         }
-        try:
-            row = _metrics(explorer, sheep, history)
-        except Exception as exc:  # a failing hook shows in its row, not as a crash
-            notes.append(f"{index} {sheep.xp.sig}: the explorer raised {exc!r}")
-            row = {}
+        if _hides_history(sheep):
+            row: Dict[str, Any] = {}
+        else:
+            try:
+                row = _metrics(explorer, sheep, history)
+            except Exception as exc:  # a failing hook shows in its row, not as a crash
+                notes.append(f"{index} {sheep.xp.sig}: the explorer raised {exc!r}")
+                row = {}
         row["Meta"] = meta
         lines.append(row)
+        if problem is not None:
+            notes.append(f"{index} {sheep.xp.sig}: {problem.message}")
         if index in errors:
             notes.append(f"{index} {sheep.xp.sig}: {errors[index]}")
         if state in FAILED_STATES:

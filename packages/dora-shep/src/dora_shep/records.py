@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ._atomic import atomic_write_text
@@ -98,7 +99,7 @@ def read_job_record(xp: XP) -> Optional[JobRecord]:
     """
     path = xp._job_file
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         pickled = xp.folder / xp.dora.shep.job_file
         if not pickled.exists():
@@ -106,13 +107,20 @@ def read_job_record(xp: XP) -> Optional[JobRecord]:
         from .backends.slurm.legacy import read_job_pkl
 
         return read_job_pkl(pickled)
+    except OSError as exc:
+        raise _damaged(path, exc.strerror or str(exc)) from None
     try:
-        return JobRecord.from_json(json.loads(text))
+        return JobRecord.from_json(json.loads(data.decode("utf-8")))
     except (ValueError, TypeError) as exc:
-        raise CorruptFileError(
-            f"The job record {path} cannot be read ({exc}). Delete it to make Dora "
-            "forget the job of this XP (cancel the job by hand if it still runs)."
-        ) from None
+        raise _damaged(path, str(exc)) from None
+
+
+def _damaged(path: Path, detail: str) -> CorruptFileError:
+    return CorruptFileError(
+        f"The job record {path} cannot be read ({detail}). Move it away (`mv {path} "
+        f"{path}.bad`) to make Dora forget the job of this XP (cancel the job by hand if "
+        "it still runs)."
+    )
 
 
 def write_job_record(xp: XP, record: JobRecord) -> None:

@@ -1,12 +1,19 @@
-"""`Sheep`: one XP and its latest job, with the job's state read through the Shepherd."""
+"""`Sheep`: one XP and its latest job, with the job's state read through the Shepherd.
+
+Building a sheep reads its folder once and never writes: a damaged or colliding folder
+is not an exception but `Sheep.problem`, so one bad XP cannot stop a whole grid.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional
 
 from .backends.base import COMPLETED, JobStatus, is_finished, normalize_state
+from .errors import CorruptFileError
 from .records import JobRecord, read_job_record
+from .xp import FolderProblem, check_xp_folder, folder_listing
 
 if TYPE_CHECKING:  # pragma: no cover
     from .shepherd import Shepherd
@@ -21,6 +28,12 @@ class Sheep:
     States are read through the Shepherd, which fetches the states of all its sheep in
     one backend call and caches them until `Shepherd.update()`.
 
+    `problem` says what is wrong with the XP's folder (see `FolderProblem`): a signature
+    collision, or a damaged `.delta.json`, `.argv.json`, `job.json` or `job.pkl`. When
+    the folder's job cannot be taken as this XP's (`problem.job_unknown`), `job` is None
+    and the Shepherd refuses to submit it: such a sheep is neither scheduled nor
+    cancelled.
+
     Args:
         xp: the XP.
         shepherd: the Shepherd that reads job states.
@@ -29,7 +42,18 @@ class Sheep:
     def __init__(self, xp: XP, shepherd: Shepherd) -> None:
         self.xp = xp
         self._shepherd = shepherd
-        self.job: Optional[JobRecord] = read_job_record(xp)
+        folder = xp.folder
+        names = folder_listing(folder)
+        self.problem: Optional[FolderProblem] = check_xp_folder(xp, names, folder)
+        self.job: Optional[JobRecord] = None
+        if names and (self.problem is None or not self.problem.job_unknown):
+            try:
+                self.job = read_job_record(xp)
+            except CorruptFileError as exc:
+                path = xp._job_file
+                if not os.path.lexists(path):
+                    path = xp.folder / xp.dora.shep.job_file
+                self.problem = FolderProblem("job", path, str(exc))
         shepherd._register(self.job)
 
     def _statuses(self) -> List[Optional[JobStatus]]:
@@ -102,4 +126,6 @@ class Sheep:
         out = f"Sheep({self.xp.sig}, state={self.state()}, "
         if self.job is not None:
             out += f"sid={self.job.job_id}, "
+        if self.problem is not None:
+            out += f"problem={self.problem.label!r}, "
         return out + f"argv={self.xp.argv})"

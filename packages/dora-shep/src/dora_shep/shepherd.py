@@ -20,6 +20,7 @@ from .backends.base import COMPLETED, FAILURES, UNKNOWN, JobStatus, is_finished
 from .errors import ShepError
 from .records import JobRecord
 from .sheep import Sheep
+from .xp import write_missing_delta
 
 if TYPE_CHECKING:  # pragma: no cover
     from .conf import SlurmConfig, SubmitRules
@@ -76,6 +77,7 @@ class Shepherd:
         self._to_cancel: List[JobRecord] = []
         self._batches: List[_Batch] = []
         self._array: Optional[_Batch] = None
+        self._kept: List[Sheep] = []  # asked for, kept with their job: deltas written at commit
         self._git_clone: Optional[Path] = None  # git_save: the clone of the current commit
 
     @property
@@ -167,8 +169,12 @@ class Shepherd:
         cancelled and forgotten only with `replace`. A sheep without a job is queued.
 
         Raises:
+            SignatureCollisionError: when the XP folder was made for another delta.
+            CorruptFileError: when a file of the XP folder is damaged (`sheep.problem`).
             ShepError: inside `job_array()`, when `slurm` is not the array's config.
         """
+        if sheep.problem is not None:  # nothing queued: the XP folder is left as it is
+            raise sheep.problem.error()
         expected = sheep.job_id
         if sheep.job is not None:
             state = sheep.state()
@@ -182,6 +188,7 @@ class Shepherd:
                 self.cancel_lazy(sheep)
                 sheep.job = None
         if sheep.job is not None:
+            self._kept.append(sheep)
             return
         item = _Queued(sheep, expected, copy.copy(rules))
         if self._array is not None:
@@ -226,7 +233,9 @@ class Shepherd:
 
         Every resource request is checked by the backend first, and every queued XP folder
         is initialised next, so an impossible request writes nothing and a signature
-        collision stops the commit before anything is cancelled or submitted. A backend
+        collision stops the commit before anything is cancelled or submitted. The XPs
+        that kept their job get their `.delta.json` when their folder, made by
+        dora-search, has none (a failure to write it only logs). A backend
         with orphan markers (Slurm) then cancels the jobs of crashed submissions. With
         `dora.git_save`, a dirty repository raises `DirtyRepoError` before anything is
         written, and the XPs are submitted from one clone of the commit (see `git_save`).
@@ -244,6 +253,12 @@ class Shepherd:
         for batch in self._batches:
             for item in batch.items:
                 self.main.init_xp(item.sheep.xp)
+        kept, self._kept = self._kept, []
+        for sheep in kept:
+            try:
+                write_missing_delta(sheep.xp)
+            except OSError as exc:
+                self.log(f"Could not write {sheep.xp._delta_cache}: {exc}")
         to_cancel, self._to_cancel = self._to_cancel, []
         batches, self._batches = self._batches, []
         recover = getattr(self.backend, "recover_orphans", None)
