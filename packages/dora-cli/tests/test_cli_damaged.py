@@ -150,3 +150,25 @@ def test_grid_with_a_damaged_job_record_goes_on_without_it(project: Dora) -> Non
             assert f"for sheep {SIGS['lr=0.2']}/lr=0.2" in proc.stderr
     assert "Scheduled job" not in proc.stderr  # a dry run schedules nothing
     assert snapshot(project.outputs, damaged) == before
+
+
+def test_launch_of_a_colliding_xp_schedules_and_deletes_nothing(project: Dora) -> None:
+    ran(project, "--lr=0.2")
+    collide(project, SIGS["lr=0.2"])
+    before = snapshot(project.outputs)
+    for flags in ([], ["--clear"], ["-R"]):
+        proc = project("launch", *flags, "--no_tail", "--", "--lr=0.2")
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith(f"FATAL: Signature collision on {SIGS['lr=0.2']}")
+        assert "Traceback" not in proc.stderr
+    assert snapshot(project.outputs) == before
+    assert not (project.outputs / "local").exists()
+
+
+def test_grid_log_of_an_xp_with_a_damaged_job_record_names_the_file(project: Dora) -> None:
+    assert project("grid", "g", "-i", "0.01").returncode == 0
+    job = folder(project, SIGS["lr=0.2"]) / "job.json"
+    job.write_text("{")
+    proc = project("grid", "g", "-l", "0", "lr=0.2")
+    assert proc.returncode == 1 and str(job) in proc.stderr, proc.stderr
+    assert "never scheduled" not in proc.stderr

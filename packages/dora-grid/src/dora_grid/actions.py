@@ -27,6 +27,9 @@ def sheep_log(sheep: Sheep, what: str) -> Path:
         GridError: when the XP was never scheduled.
     """
     log = getattr(sheep, "log", None)
+    problem = getattr(sheep, "problem", None)
+    if sheep.job is None and problem is not None and problem.job_unknown:
+        raise GridError(f"XP {sheep.xp.sig}: no log to {what}: {problem.message}")
     if sheep.job is None or log is None:
         raise GridError(
             f"XP {sheep.xp.sig} has no job, so no log to {what}: it was never scheduled "

@@ -34,8 +34,8 @@ def _check_job(main: MainProtocol, args: Any, argv: list, log: Any) -> None:
     shepherd = reading_shepherd(main, args, log)
     sheep = shepherd.get_sheep_from_argv(argv)
     problem = sheep.problem
-    if problem is not None and (not args.clear or problem.kind == "collision"):
-        raise problem.error()  # one FATAL line; --clear deletes a damaged folder
+    if problem is not None and (not args.clear or problem.owner_unknown):
+        raise problem.error()  # one FATAL line; --clear deletes a damaged folder of ours
     if problem is not None and problem.job_unknown:
         log(f"The job of XP {sheep.xp.sig} is unknown ({problem.label}): cancel it by hand "
             "if it still runs.")
