@@ -41,7 +41,16 @@ class CorruptFileError(ShepError):
 
 
 class BackendUnavailable(ShepError):
-    """The job backend asked for cannot be used here."""
+    """The job backend asked for cannot be used here.
+
+    Attributes:
+        why: the short reason (e.g. what `scontrol ping` said), for job states that
+            cannot be read.
+    """
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
 
 
 class SubmissionError(ShepError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequ
 
 from .backends import Backend, choose_backend
 from .backends.base import COMPLETED, FAILURES, UNKNOWN, JobStatus, is_finished
-from .errors import ShepError
+from .errors import BackendUnavailable, ShepError
 from .records import JobRecord
 from .sheep import Sheep
 from .xp import write_missing_delta
@@ -129,7 +129,8 @@ class Shepherd:
         for name, group in groups.items():
             backend = self._backend_named(name)
             if isinstance(backend, ShepError):
-                unknown = JobStatus(UNKNOWN, str(backend))
+                why = backend.why if isinstance(backend, BackendUnavailable) else str(backend)
+                unknown = JobStatus(UNKNOWN, f"its backend ({name}) cannot be read: {why}")
                 self._statuses.update({i: unknown for rec in group for i in rec.all_job_ids})
                 continue
             # MISSING (an array element Slurm forgot) is the backend's call: only it

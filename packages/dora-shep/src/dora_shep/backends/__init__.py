@@ -69,7 +69,8 @@ def choose_backend(name: str, dora: DoraConfig) -> Backend:
                 f"The Slurm backend is not available: no Slurm controller answers here "
                 f"({said}). Check that slurmctld runs and that SLURM_CONF points to its "
                 "config, or run the XPs on this machine with `--backend local` (or "
-                "`backend: local` in the config). Nothing was done."
+                "`backend: local` in the config). Nothing was done.",
+                why=f"no Slurm controller answers here ({said})",
             )
         from .slurm.backend import SlurmBackend
 
