@@ -1,10 +1,12 @@
-"""Benchmark: a 1,000-XP grid on a real Slurm: sbatch calls to submit it, sacct calls per refresh.
+"""Benchmark: a 1,000-XP grid on a real Slurm: sbatch calls to submit it, sacct (and squeue)
+calls per refresh.
 
 Submits a grid of N XPs written as job arrays (`with launcher.job_array():`) through
 `dora grid --backend slurm`, then redraws its table several times (`--no_monitoring`,
 then a few seconds of monitoring), then cancels it with `dora grid -C`. Every Slurm
 command dora runs goes through a logging wrapper put first on PATH, so the figures are
-counted calls, not estimates. The jobs go to a partition this script creates in the
+counted calls, not estimates: sbatch, sacct, squeue (asked only about jobs sacct does not
+show yet, accounting lags) and scancel. The jobs go to a partition this script creates in the
 `down` state (and deletes at the end), so none runs and other users of the cluster are
 not disturbed: what is measured is dora and the controller, not the jobs.
 
@@ -172,18 +174,19 @@ def bench(run: Run, xps: int, arrays: int, refreshes: int, monitor_s: float,
         made = submit["calls"]
         print(f"submit + first table   {submit['seconds']:7.2f} s   sbatch calls "
               f"{count(made, 'sbatch'):4d}   sacct calls {count(made, 'sacct'):3d}   "
-              f"jobs in squeue {queued}")
+              f"squeue calls {count(made, 'squeue'):3d}   jobs in squeue {queued}")
 
-        times, sbatch, sacct = [], [], []
+        times, sbatch, sacct, squeue = [], [], [], []
         for _ in range(refreshes):
             again = run.grid("--no_monitoring")
             times.append(again["seconds"])
             sbatch.append(count(again["calls"], "sbatch"))
             sacct.append(count(again["calls"], "sacct"))
+            squeue.append(count(again["calls"], "squeue"))
         if refreshes:
             print(f"table again (x{refreshes})     {min(times):7.2f} s min, "
                   f"{sum(times) / len(times):.2f} s mean   sbatch calls {sbatch}   "
-                  f"sacct calls {sacct}")
+                  f"sacct calls {sacct}   squeue calls {squeue}")
 
         sigs = sorted(p.name for p in (run.root / "outputs" / "grids" / "bench").iterdir())
         if monitor_s > 0 and sigs:
@@ -196,16 +199,19 @@ def bench(run: Run, xps: int, arrays: int, refreshes: int, monitor_s: float,
                 before = [c for c in calls if c[0] <= tables[0]]
                 refreshes = len(tables) - 1
                 print(f"monitoring -i 0.01      {refreshes} refreshes: "
-                      f"{count(between, 'sacct') / refreshes:.2f} sacct call per refresh "
-                      f"({count(between, 'sacct')} in all; {count(before, 'sacct')} before "
-                      f"the first table); sbatch calls {count(calls, 'sbatch')}")
+                      f"{count(between, 'sacct') / refreshes:.2f} sacct and "
+                      f"{count(between, 'squeue') / refreshes:.2f} squeue call per refresh "
+                      f"({count(between, 'sacct')} and {count(between, 'squeue')} in all; "
+                      f"{count(before, 'sacct')} and {count(before, 'squeue')} before the "
+                      f"first table); sbatch calls {count(calls, 'sbatch')}")
             else:
                 print(f"monitoring -i 0.01      fewer than 2 tables in {monitor_s:.0f} s")
 
         cancel = run.grid("-C", "--no_monitoring")
         print(f"cancel (grid -C)       {cancel['seconds']:7.2f} s   scancel calls "
               f"{count(cancel['calls'], 'scancel'):4d}   sacct calls "
-              f"{count(cancel['calls'], 'sacct'):3d}")
+              f"{count(cancel['calls'], 'sacct'):3d}   squeue calls "
+              f"{count(cancel['calls'], 'squeue'):3d}")
     finally:
         ids = run.job_ids()
         if ids:

@@ -90,3 +90,35 @@ def test_slurm_backend_without_a_controller_says_so_and_changes_nothing(
         assert _files_under(project.outputs) == [], args
 
     assert queued(project.root) == {}
+
+
+def test_sbatch_refusing_a_job_shows_its_message_and_a_retry_works(project: Project) -> None:
+    # Dora checks no memory: sbatch itself refuses (no node has 100 TB).
+    project.write_grid("toobig", """
+        launcher.bind_(epochs=1)
+        launcher.slurm_(mem_per_gpu=100000)
+        launcher(lr=0.4)
+    """)
+    proc = project.dora("grid", "toobig", "--backend", "slurm", "--no_monitoring")
+    assert proc.returncode != 0
+    no_traceback(proc)
+    output = proc.stdout + proc.stderr
+    assert "Memory specification can not be satisfied" in output, output  # sbatch's words
+    assert "Nothing was scheduled" in output, output
+    assert output.count("Memory specification can not be satisfied") == 1, output
+    assert list(project.outputs.glob("xps/*/job.json")) == []
+    assert list(project.outputs.glob("xps/*/submitit/*")) == []
+    assert _files_under(project.outputs / "by_id") == []
+    assert _files_under(project.outputs / "orphans") == []
+    assert queued(project.root) == {}
+
+    project.write_grid("toobig", """
+        launcher.bind_(epochs=1)
+        launcher(lr=0.4)
+    """)
+    proc = project.dora("grid", "toobig", "--backend", "slurm", "--no_monitoring")
+    assert proc.returncode == 0
+    no_traceback(proc)
+    (sig,) = project.grid_sigs("toobig")
+    assert scheduled_ids(proc.stdout + proc.stderr) == [project.job_id(sig)]
+    wait_states([project.job_id(sig)], "COMPLETED")

@@ -72,3 +72,13 @@ def test_auto_backend_uses_slurm_when_a_controller_answers(project: Project) -> 
     assert _partition(job_id) == default_partition()
     wait_for(lambda: [row[0] for row in sacct([job_id])] == [job_id], 30,
              f"sacct to know job {job_id}")
+
+
+def test_a_comma_list_of_partitions_is_accepted(project: Project) -> None:
+    proc = project.dora("launch", "--backend", "slurm", "--no_tail", "-p", "devlab,debug",
+                        "--", "--lr=0.9", "--epochs=1")
+    assert proc.returncode == 0
+    no_traceback(proc)
+    job_id = project.job_id(project.sig_of("--lr=0.9", "--epochs=1"))
+    wait_states([job_id], "COMPLETED")
+    assert _partition(job_id) in ("devlab", "debug")  # Slurm ran it in one of them

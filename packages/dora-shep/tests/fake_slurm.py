@@ -63,6 +63,12 @@ def parse_script(text: str) -> Dict[str, Any]:
     return params
 
 
+def partition_fields(item: Any) -> Dict[str, str]:
+    """A partition of the state: a name, or a dict of scontrol fields with PartitionName
+    (the first partition is the default one)."""
+    return {"PartitionName": item} if isinstance(item, str) else dict(item)
+
+
 def element_ids(job_id: str, job: Dict[str, Any]) -> List[str]:
     if job.get("array") is None:
         return [job_id]
@@ -82,7 +88,8 @@ def sbatch(argv: List[str]) -> int:
                     state["sbatch_fail"] = None
             return fail(f"sbatch: error: Batch job submission failed: {failing}")
         partition = params.get("partition")
-        if partition is not None and partition not in state["partitions"]:
+        known = [partition_fields(item)["PartitionName"] for item in state["partitions"]]
+        if partition is not None and any(name not in known for name in partition.split(",")):
             return fail("sbatch: error: Batch job submission failed: Invalid partition name "
                         "specified")
         job_id = str(state["next_id"])
@@ -128,8 +135,14 @@ def run_element(job_id: str, element: str, script: Path) -> None:
     if "_" in element:
         env["SLURM_ARRAY_JOB_ID"], env["SLURM_ARRAY_TASK_ID"] = element.split("_")
     set_state(element, "RUNNING")
-    done = subprocess.run(["bash", str(script)], env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    output = parse_script(script.read_text()).get("output")  # the batch shell's output
+    if output:
+        task = element.split("_")[1] if "_" in element else ""
+        output = (output.replace("%A", job_id).replace("%a", task)
+                  .replace("%j", job_id).replace("%t", "0"))
+    with open(output or os.devnull, "ab") as out:
+        done = subprocess.run(["bash", str(script)], env=env, stdin=subprocess.DEVNULL,
+                              stdout=out, stderr=subprocess.STDOUT)
     code = done.returncode
     set_state(element, "COMPLETED" if code == 0 else "FAILED", f"{code if code > 0 else 0}:0")
 
@@ -261,8 +274,13 @@ def scontrol(argv: List[str]) -> int:
             print(f"Slurmctld(primary) at fakehost is {up}")
             return 1 if state.get("down") else 0
         if "partition" in argv:
-            for name in state["partitions"]:
-                print(f"PartitionName={name} AllowGroups=ALL State=UP")
+            for index, item in enumerate(state["partitions"]):
+                fields = {"Default": "YES" if index == 0 else "NO", "DefaultTime": "NONE",
+                          "MaxTime": "UNLIMITED", **partition_fields(item)}
+                name = fields.pop("PartitionName")
+                print(f"PartitionName={name} AllowGroups=ALL "
+                      + " ".join(f"{key}={value}" for key, value in fields.items())
+                      + " State=UP TRES=cpu=16,mem=500G,node=1")
             return 0
     return fail(f"scontrol: unsupported fake call {argv}")
 

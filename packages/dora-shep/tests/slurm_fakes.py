@@ -42,7 +42,8 @@ class FakeSlurm:
     def configure(self, **values: Any) -> None:
         """Set top-level state keys: sbatch_fail, sbatch_fail_count, sacct_fail,
         sacct_lag, forget, squeue_fail, scancel_fail, down, execute, range_rows,
-        partitions."""
+        partitions (names, or dicts of scontrol fields with PartitionName, such as
+        DefaultTime and MaxTime; the first one is the default partition)."""
         state = self.read()
         state.update(values)
         self.write(state)

@@ -125,4 +125,52 @@ def test_a_damaged_job_pkl_is_reported(main: Any, fake_slurm: FakeSlurm) -> None
     xp.folder.mkdir(parents=True)
     (xp.folder / "job.pkl").write_bytes(b"not a pickle")
     with pytest.raises(CorruptFileError, match=r"job.pkl cannot be read.*Delete it"):
-        Shepherd(main, backend="slurm").get_sheep_from_argv(["--seed=5"])
+        read_job_record(xp)
+    sheep = Shepherd(main, backend="slurm").get_sheep_from_argv(["--seed=5"])
+    assert sheep.job is None and sheep.problem is not None  # its row says so, see dora-grid
+    assert sheep.problem.label == "job.pkl damaged" and "Delete it" in sheep.problem.message
+
+
+def test_a_job_pkl_written_under_python_3_13_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.13 made pathlib a package: a job.pkl written there names
+    # `pathlib._local.PosixPath`, a module older Pythons do not have.
+    import pathlib
+    import sys
+
+    from submitit import SlurmJob
+
+    job = SlurmJob(folder="/old/outputs/xps/0123abcd/submitit", job_id="6000", tasks=(0,))
+    with monkeypatch.context() as patch:
+        patch.setattr(pathlib.PosixPath, "__module__", "pathlib._local")
+        patch.setitem(sys.modules, "pathlib._local", sys.modules.get("pathlib._local",
+                                                                      pathlib))
+        data = pickle.dumps((job, [job], []), protocol=4)
+    assert b"pathlib._local" in data and b"PosixPath" in data
+    path = tmp_path / "job.pkl"
+    path.write_bytes(data)
+    record = read_job_pkl(path)
+    assert (record.job_id, record.array_job_ids, record.dependent_job_ids) == (
+        "6000", ["6000"], [])
+
+
+def _short_string(text: str) -> bytes:
+    raw = text.encode()
+    return b"\x8c" + bytes([len(raw)]) + raw  # SHORT_BINUNICODE
+
+
+def test_a_dotted_name_cannot_reach_what_submitit_imports(tmp_path: Path) -> None:
+    # protocol 4 resolves `module` + `a.b` by attribute lookup: submitit.core.utils.os.system
+    witness = tmp_path / "ran"
+    data = (b"\x80\x04" + _short_string("submitit.core.utils") + _short_string("os.system")
+            + b"\x93" + _short_string(f"touch {witness}") + b"\x85R.")
+    path = tmp_path / "job.pkl"
+    path.write_bytes(data)
+    with pytest.raises(CorruptFileError, match="os.system is not part of a submitit job"):
+        read_job_pkl(path)
+    assert not witness.exists()
+    data = data.replace(_short_string("os.system"), _short_string("shutil"))
+    path.write_bytes(data)
+    with pytest.raises(CorruptFileError, match="not part of a submitit job"):
+        read_job_pkl(path)  # a module submitit imports is not a submitit class either

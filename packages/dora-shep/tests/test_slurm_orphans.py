@@ -215,3 +215,118 @@ def test_an_interrupted_submission_keeps_its_marker(main: Any, fake_slurm: FakeS
     assert json.loads(marker.read_text())["job_ids"] == []
     commit(main)
     assert fake_slurm.calls("scancel") == [["120"]] and markers(main) == []
+
+
+class Interleaved:
+    """A stand-in for a module (`os`, `fcntl`) that runs `between()` after each call: as if
+    another process ran right then, between two steps of the caller."""
+
+    def __init__(self, module: Any, between: Any) -> None:
+        self._module = module
+        self._between = between
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._module, name)
+        if not callable(real) or isinstance(real, type):
+            return real
+
+        def step(*args: Any, **kwargs: Any) -> Any:
+            result = real(*args, **kwargs)
+            self._between(f"{self._module.__name__}.{name}")
+            return result
+
+        return step
+
+
+def test_recovery_between_any_two_steps_of_creating_a_marker_touches_nothing(
+    main: Any, fake_slurm: FakeSlurm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race: another process's recovery runs while this one creates its marker. It
+    # must never see the marker unlocked or empty, so never cancel by name nor delete it.
+    import fcntl
+
+    from dora_shep.backends.slurm import orphans
+
+    xp = main.get_xp(["--seed=5"])
+    main.init_xp(xp)
+    name = f"shepproj_{xp.sig}"
+    fake_slurm.add_job("130", "RUNNING", name=name)  # the XP's job, recorded
+    write_job_record(xp, JobRecord("130", "slurm", ["130"], [], {}, time.time()))
+    folder = main.dora.dir / "orphans"
+    cancelled: List[List[str]] = []
+    logs = Logs()
+    steps: List[str] = []
+    busy = []
+
+    def another_process_recovers(step: str) -> None:
+        if busy:
+            return  # the recovery's own calls
+        busy.append(1)
+        try:
+            steps.append(step)
+            orphans.recover_orphans(folder, cancelled.append, logs)
+        finally:
+            busy.pop()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(orphans, "os", Interleaved(os, another_process_recovers))
+        patch.setattr(orphans, "fcntl", Interleaved(fcntl, another_process_recovers))
+        marker = OrphanMarker.create(folder, name, [xp.folder])
+        marker.add_job_ids(["131"])
+    assert "os.open" in steps and "fcntl.flock" in steps  # recovery ran in between
+    assert cancelled == [] and logs == []
+    assert markers(main) == [marker.path]
+    assert json.loads(marker.path.read_text())["xp_folders"] == [str(xp.folder)]
+    assert fake_slurm.state_of("130") == "RUNNING"
+    marker.discard()
+
+
+def test_a_marker_of_ours_naming_no_xp_and_no_job_never_cancels_by_name(
+    main: Any, fake_slurm: FakeSlurm
+) -> None:
+    fake_slurm.add_job("140", "RUNNING", name="shepproj_array_abc")  # recorded somewhere
+    folder = main.dora.dir / "orphans"
+    marker = OrphanMarker.create(folder, "shepproj_array_abc", [])
+    os.close(marker._fd)  # type: ignore[arg-type]
+    damaged = folder / "shepproj_0123abcd.0123456789ab"
+    damaged.write_text('{"job_name": "shepproj_0123ab')  # not a marker any more
+    fake_slurm.add_job("141", "RUNNING", name="shepproj_0123abcd")
+    logs = commit(main)
+    assert fake_slurm.calls("scancel") == [] and fake_slurm.calls("squeue") == []
+    assert fake_slurm.state_of("140") == fake_slurm.state_of("141") == "RUNNING"
+    assert markers(main) == []
+    said = "\n".join(logs)
+    assert "names no XP folder and no job id" in said and "cannot be read" in said
+    assert "squeue -n shepproj_array_abc" in said and "squeue -n shepproj_0123abcd" in said
+
+
+def test_a_marker_left_half_created_is_removed_once_stale(main: Any, fake_slurm: FakeSlurm) -> None:
+    folder = main.dora.dir / "orphans"
+    folder.mkdir(parents=True)
+    left = folder / ".shepproj_x.0123456789ab.tmp"  # a process died creating it
+    left.write_text("{}")
+    commit(main)
+    assert left.exists()  # maybe still being created
+    old = time.time() - LEGACY_MIN_AGE_S - 10
+    os.utime(left, (old, old))
+    commit(main)
+    assert not left.exists() and fake_slurm.calls("scancel") == []
+
+
+def test_a_dora_search_marker_spares_the_job_its_xp_records(
+    main: Any, fake_slurm: FakeSlurm
+) -> None:
+    xp = main.get_xp(["--seed=6"])
+    main.init_xp(xp)
+    name = f"shepproj_{xp.sig}"
+    fake_slurm.add_job("150", "RUNNING", name=name)  # dora-search submitted, crashed
+    fake_slurm.add_job("151", "RUNNING", name=name)  # submitted again later, recorded
+    write_job_record(xp, JobRecord("151", "slurm", ["151"], [], {}, time.time()))
+    legacy = main.dora.dir / "orphans" / name
+    legacy.parent.mkdir(parents=True)
+    legacy.touch()
+    old = time.time() - LEGACY_MIN_AGE_S - 10
+    os.utime(legacy, (old, old))
+    commit(main)
+    assert fake_slurm.calls("scancel") == [["150"]] and not legacy.exists()
+    assert fake_slurm.state_of("151") == "RUNNING"

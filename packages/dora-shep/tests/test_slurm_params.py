@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Dict, List
 
 import pytest
 
 from dora_shep.backends.slurm.params import KILL_BAD_EXIT, executor_spec, format_mem
-from dora_shep.conf import SlurmConfig, slurm_config_from_dict, update_slurm_config
-from dora_shep.errors import ConfigError
+from dora_shep.conf import (
+    SlurmConfig,
+    UnknownSlurmKey,
+    slurm_config_from_dict,
+    slurm_time_minutes,
+    update_slurm_config,
+)
+from dora_shep.errors import ConfigError, ShepError
 
 
 def params(**fields: Any) -> Dict[str, Any]:
     return executor_spec(SlurmConfig(**fields), "proj_1234abcd", "/work/cwd").parameters
+
+
+def directives(**fields: Any) -> List[str]:
+    """The `#SBATCH` lines of the batch script submitit writes for these fields."""
+    from submitit.slurm.slurm import _make_sbatch_string
+
+    text = _make_sbatch_string(command="run", folder=Path("/logs"), **params(**fields))
+    return [line for line in text.splitlines() if line.startswith("#SBATCH")]
+
+
+def directive(lines: List[str], name: str) -> Any:
+    found = [line.split("=", 1)[1] for line in lines if line.startswith(f"#SBATCH --{name}=")]
+    return found[0] if found else None
 
 
 def test_defaults_give_one_gpu_one_task() -> None:
@@ -66,12 +88,46 @@ def test_one_task_per_node_gets_the_cpus_of_every_gpu() -> None:
 
 
 def test_none_fields_emit_nothing() -> None:
-    got = params(mem_per_gpu=None, constraint=None, partition=None, exclude=None, qos=None,
-                 account=None, comment=None, time=None)
+    names = ("mem_per_gpu", "constraint", "partition", "exclude", "qos", "account",
+             "comment", "time")
+    nothing: Dict[str, Any] = dict.fromkeys(names)
+    got = params(**nothing)
     for name in ("mem", "constraint", "partition", "exclude", "qos", "account", "comment",
                  "time"):
-        assert name not in got
+        assert got.get(name) is None
     assert "constraint" not in params(constraint="")
+    lines = directives(**nothing)
+    for name in ("mem", "constraint", "partition", "exclude", "qos", "account", "comment",
+                 "time"):
+        assert directive(lines, name) is None, lines
+    assert directive(directives(), "time") == "1200"  # the default, for contrast
+    # no time asked: the job side counts with the partition's limit (see the backend)
+    assert executor_spec(SlurmConfig(time=None), "n", "/").time_limit is None
+
+
+@pytest.mark.parametrize(
+    "time, minutes",
+    [("90", 90), ("30:00", 30), ("0:30", 1), ("1:30:00", 90), ("1:00:30", 61),
+     ("2-00:00:00", 2880), ("2-12", 3600), ("2-12:30", 3630), (" 45 ", 45), (20, 20),
+     (1.5, 2)],
+)
+def test_slurm_durations_are_sent_as_minutes(time: Any, minutes: int) -> None:
+    assert params(time=time)["time"] == minutes
+    assert directive(directives(time=time), "time") == str(minutes)
+    spec = executor_spec(SlurmConfig(time=time), "n", "/")
+    assert spec.time_limit == minutes  # what the job side counts its run time against
+
+
+def test_an_unlimited_time_is_passed_as_such() -> None:
+    assert directive(directives(time="UNLIMITED"), "time") == "UNLIMITED"
+    assert executor_spec(SlurmConfig(time="infinite"), "n", "/").time_limit == math.inf
+    assert slurm_time_minutes("UNLIMITED") == math.inf and slurm_time_minutes(None) is None
+
+
+@pytest.mark.parametrize("time", ["2h", "1:2:3:4", "2-", "-5", "", "1.5:00", True, -1, [5]])
+def test_a_malformed_time_is_a_clear_error(time: Any) -> None:
+    with pytest.raises(ConfigError, match=r"Slurm config `time` must be minutes"):
+        params(time=time)
 
 
 def test_set_fields_are_passed() -> None:
@@ -83,6 +139,20 @@ def test_set_fields_are_passed() -> None:
     assert (got["exclude"], got["constraint"], got["array_parallelism"]) == (
         "node[1-2]", "volta32gb", 4)
     assert got["setup"] == [KILL_BAD_EXIT, "module load cuda"]
+    assert params(partition="debug, devlab")["partition"] == "debug,devlab"
+
+
+def test_without_srun_the_batch_shell_gets_the_signal_and_runs_one_task() -> None:
+    with_srun = directives(gpus=4, cpus_per_gpu=2)
+    assert directive(with_srun, "signal") == "USR2@90"  # to the job steps (srun)
+    assert directive(with_srun, "ntasks-per-node") == "4"
+    lines = directives(gpus=4, cpus_per_gpu=2, use_srun=False)
+    assert directive(lines, "signal") == "B:USR2@90"  # no step: the batch shell
+    assert directive(lines, "ntasks-per-node") == "1"
+    assert directive(lines, "cpus-per-task") == "8"  # the CPUs of its 4 GPUs
+    assert directive(lines, "gres") == "gpu:4"
+    own = directives(use_srun=False, additional_parameters={"signal": "B:USR1@300"})
+    assert directive(own, "signal") == "B:USR1@300"  # the user's own choice wins
 
 
 def test_srun_args_nodelist_extra_options_and_container_chdir() -> None:
@@ -90,7 +160,7 @@ def test_srun_args_nodelist_extra_options_and_container_chdir() -> None:
                  additional_parameters={"mail_type": "END"}, use_srun=False)
     assert got["srun_args"] == ["--export=ALL", "--container-workdir", "/work/cwd"]
     assert got["nodelist"] == "n1,n2"
-    assert got["additional_parameters"] == {"mail_type": "END"}
+    assert got["additional_parameters"] == {"signal": "B:USR2@90", "mail_type": "END"}
     assert got["use_srun"] is False
     assert "srun_args" not in params(container_chdir=True, force_chdir=False)
     assert params(force_chdir=True)["srun_args"] == ["--container-workdir", "/work/cwd"]
@@ -100,7 +170,6 @@ def test_srun_args_nodelist_extra_options_and_container_chdir() -> None:
 def test_fractional_values_are_rounded_for_sbatch() -> None:
     assert params(mem_per_gpu=7.5)["mem"] == "7680MB"
     assert params(time=1.5)["time"] == 2
-    assert params(time="2-00:00:00")["time"] == "2-00:00:00"  # sbatch's own format
     assert format_mem(60.0) == "60GB"
 
 
@@ -130,6 +199,31 @@ def test_unknown_slurm_key_names_the_valid_ones() -> None:
     assert update_slurm_config(slurm, {"srun_args": ["--export=ALL"], "mem_per_gpu": None}) \
         is slurm
     assert slurm.srun_args == ["--export=ALL"] and slurm.mem_per_gpu is None
+
+
+def test_an_unknown_keyword_is_a_clear_error_naming_the_valid_keys() -> None:
+    with pytest.raises(UnknownSlurmKey, match=r"Unknown Slurm config key\(s\): gpu\. Valid "
+                       r"keys are: gpus, mem_per_gpu, time.*additional_parameters"):
+        SlurmConfig(gpu=2)  # type: ignore[call-arg]
+    with pytest.raises(ShepError):
+        SlurmConfig(gpus=1, bogus=True, other=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="bogus, other"):  # still an unexpected keyword
+        SlurmConfig(gpus=1, bogus=True, other=3)  # type: ignore[call-arg]
+    with pytest.raises(UnknownSlurmKey, match="bogus"):
+        slurm_config_from_dict({"bogus": 1})
+
+
+def test_slurm_config_is_still_a_plain_dataclass() -> None:
+    slurm = SlurmConfig(2, partition="learnlab")
+    assert slurm.gpus == 2 and slurm == SlurmConfig(gpus=2, partition="learnlab")
+    assert slurm != SlurmConfig(gpus=3, partition="learnlab")
+    assert dataclasses.asdict(slurm)["partition"] == "learnlab"
+    assert dataclasses.replace(slurm, gpus=4).gpus == 4
+    with pytest.raises(UnknownSlurmKey, match="gpu"):
+        dataclasses.replace(slurm, gpu=4)
+    assert [f.name for f in dataclasses.fields(SlurmConfig)][:3] == ["gpus", "mem_per_gpu", "time"]
+    with pytest.raises(TypeError):
+        SlurmConfig(*range(40))  # too many positional arguments: the dataclass says so
 
 
 def test_new_fields_have_the_documented_defaults() -> None:

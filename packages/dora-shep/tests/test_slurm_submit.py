@@ -84,14 +84,22 @@ def test_the_payload_is_plain_data_and_small(main: Any, fake_slurm: FakeSlurm) -
     schedule(shep, [sheep])
     pkl = sheep.xp.folder / "submitit" / f"{sheep.job_id}_submitted.pkl"
     assert pkl.stat().st_size < 2048
-    globals_used = {arg for op, arg, _ in pickletools.genops(pkl.read_bytes())
-                    if op.name in ("GLOBAL", "STACK_GLOBAL") and arg}
+    globals_used = set()
+
+    class Recording(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            globals_used.add(f"{module} {name}")
+            return super().find_class(module, name)
+
+    with open(pkl, "rb") as stream:
+        Recording(stream).load()
     strings = [arg for op, arg, _ in pickletools.genops(pkl.read_bytes())
                if isinstance(arg, str)]
     assert "dora_shep.runner" in strings and "SubmititTarget" in strings
     modules = {s for s in strings if s.endswith(".xp") or s.startswith("shepproj")}
     assert modules == {"shepproj.train"}  # only as the payload's module name, a string
-    assert not globals_used - {"submitit.core.utils DelayedSubmission"}
+    assert globals_used == {"submitit.core.utils DelayedSubmission",
+                            "dora_shep.runner SubmititTarget"}
     payload = submitted_payload(sheep.xp.folder / "submitit", sheep.job_id)
     assert payload == {
         "module": "shepproj.train", "attribute": "main",
@@ -171,7 +179,7 @@ def test_dependents_and_arrays_do_not_mix(main: Any, fake_slurm: FakeSlurm) -> N
 
 
 def test_sbatch_refusing_leaves_nothing_and_a_retry_works(
-    main: Any, fake_slurm: FakeSlurm
+    main: Any, fake_slurm: FakeSlurm, capfd: pytest.CaptureFixture
 ) -> None:
     fake_slurm.configure(sbatch_fail="Job violates accounting/QOS policy", sbatch_fail_count=1)
     shep = shepherd(main)
@@ -179,6 +187,8 @@ def test_sbatch_refusing_leaves_nothing_and_a_retry_works(
     with pytest.raises(SubmissionError, match="accounting/QOS policy") as info:
         schedule(shep, [sheep])
     assert "Nothing was scheduled" in str(info.value)
+    printed = capfd.readouterr()
+    assert "accounting/QOS" not in printed.out + printed.err  # said once, by the error
     xp = sheep.xp
     assert not xp._job_file.exists() and not (xp.folder / "submitit").exists()
     assert not (xp.folder / "latest").exists() and sheep.job is None

@@ -9,9 +9,13 @@ Field names and defaults follow dora-search 0.1.13 so Hydra `dora:` / `slurm:` s
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from .errors import ConfigError
 from .git_save import to_absolute_path
@@ -22,7 +26,9 @@ __all__ = [
     "ShepConfig",
     "SlurmConfig",
     "SubmitRules",
+    "UnknownSlurmKey",
     "slurm_config_from_dict",
+    "slurm_time_minutes",
     "update_from_args",
     "update_from_mapping",
     "update_slurm_config",
@@ -112,6 +118,10 @@ class DoraConfig:
 class SlurmConfig:
     """What one job asks for. `time` is in minutes; `gpus` is the total over nodes.
 
+    `time` also takes a Slurm duration string ("90", "30:00", "1:30:00", "2-00:00:00",
+    "UNLIMITED"; see `slurm_time_minutes`). An unknown keyword is an `UnknownSlurmKey`
+    error naming the valid ones.
+
     The local backend reads `gpus` (slots taken) and `time` (limit), and `python`
     (interpreter of the job) when set; Slurm reads all of them. `None` for `mem_per_gpu`,
     `partition`, `comment`, `constraint`, `exclude`, `qos`, `account` or `time` means "emit
@@ -130,7 +140,7 @@ class SlurmConfig:
 
     gpus: int = 1
     mem_per_gpu: Optional[float] = 40
-    time: Optional[float] = 1200
+    time: Optional[Union[float, str]] = 1200
     cpus_per_gpu: int = 10
     cpus_per_task: Optional[int] = None
     partition: Optional[str] = None
@@ -155,8 +165,82 @@ class SlurmConfig:
     dev_partition: str = "devlab"
 
 
+class UnknownSlurmKey(ConfigError, TypeError):
+    """A SlurmConfig key that is not one of its fields (also a TypeError, as for any
+    unexpected keyword argument)."""
+
+
 def _slurm_keys() -> List[str]:
     return [item.name for item in dataclasses.fields(SlurmConfig)]
+
+
+def _check_slurm_keys(keys: Any) -> None:
+    valid = _slurm_keys()
+    unknown = sorted(str(key) for key in keys if key not in valid)
+    if unknown:
+        raise UnknownSlurmKey(
+            f"Unknown Slurm config key(s): {', '.join(unknown)}. Valid keys are: "
+            f"{', '.join(valid)}. Extra sbatch options go in `additional_parameters`."
+        )
+
+
+def _refuse_unknown_keywords(init: Any) -> Any:
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        _check_slurm_keys(kwargs)
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+SlurmConfig.__init__ = _refuse_unknown_keywords(SlurmConfig.__init__)  # type: ignore
+
+#: `slurm_time_minutes` of "UNLIMITED" / "INFINITE": no time limit.
+UNLIMITED = math.inf
+
+_TIME_FORMATS = (
+    # (pattern, the names of its groups), as sbatch reads `--time`
+    (re.compile(r"(\d+)"), ("minutes",)),
+    (re.compile(r"(\d+):(\d+)"), ("minutes", "seconds")),
+    (re.compile(r"(\d+):(\d+):(\d+)"), ("hours", "minutes", "seconds")),
+    (re.compile(r"(\d+)-(\d+)"), ("days", "hours")),
+    (re.compile(r"(\d+)-(\d+):(\d+)"), ("days", "hours", "minutes")),
+    (re.compile(r"(\d+)-(\d+):(\d+):(\d+)"), ("days", "hours", "minutes", "seconds")),
+)
+_TO_MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1, "seconds": 1 / 60}
+
+
+def slurm_time_minutes(value: Any) -> Optional[float]:
+    """A `SlurmConfig.time` in minutes: None stays None (no limit asked), a number is
+    minutes, a string is read as sbatch reads `--time` ("90" and "30:00" are minutes
+    (and seconds), "1:30:00" hours:minutes:seconds, "2-12", "2-12:30" and "2-00:00:00"
+    start with days; "UNLIMITED" or "INFINITE" is `UNLIMITED`).
+
+    Raises:
+        ConfigError: for a negative number, or a string that is not a Slurm duration.
+    """
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if value < 0 or math.isnan(value):
+            raise ConfigError(
+                f"Slurm config `time` must be minutes >= 0, got {value!r}."
+            )
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper() in ("UNLIMITED", "INFINITE"):
+            return UNLIMITED
+        for pattern, names in _TIME_FORMATS:
+            match = pattern.fullmatch(text)
+            if match:
+                return float(sum(int(part) * _TO_MINUTES[name]
+                                 for part, name in zip(match.groups(), names)))
+    raise ConfigError(
+        f"Slurm config `time` must be minutes (a number) or a Slurm duration such as "
+        f"\"90\", \"1:30:00\" or \"2-00:00:00\" (days-hours:minutes:seconds), got "
+        f"{value!r}."
+    )
 
 
 def update_slurm_config(config: SlurmConfig, values: Mapping[str, Any]) -> SlurmConfig:
@@ -166,15 +250,9 @@ def update_slurm_config(config: SlurmConfig, values: Mapping[str, Any]) -> Slurm
         `config`, updated in place.
 
     Raises:
-        ConfigError: naming the valid keys, when a key is not a SlurmConfig field.
+        UnknownSlurmKey: naming the valid keys, when a key is not a SlurmConfig field.
     """
-    valid = _slurm_keys()
-    unknown = sorted(str(key) for key in values if key not in valid)
-    if unknown:
-        raise ConfigError(
-            f"Unknown Slurm config key(s): {', '.join(unknown)}. Valid keys are: "
-            f"{', '.join(valid)}. Extra sbatch options go in `additional_parameters`."
-        )
+    _check_slurm_keys(values)
     for key, value in values.items():
         setattr(config, str(key), value)
     return config
@@ -184,7 +262,7 @@ def slurm_config_from_dict(values: Mapping[str, Any]) -> SlurmConfig:
     """A SlurmConfig with the defaults, updated with `values` (see `update_slurm_config`).
 
     Raises:
-        ConfigError: naming the valid keys, when a key is not a SlurmConfig field.
+        UnknownSlurmKey: naming the valid keys, when a key is not a SlurmConfig field.
     """
     return update_slurm_config(SlurmConfig(), values)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..._atomic import replace_symlink
+from ...conf import slurm_time_minutes
 from ...errors import ConfigError, SubmissionError
 from ...records import JobRecord
 from ..base import JobStatus
@@ -55,7 +56,7 @@ class SlurmBackend:
 
     def __init__(self, dora: DoraConfig) -> None:
         self.dora = dora
-        self._partitions: Optional[List[str]] = None
+        self._partitions: Optional[Dict[str, Dict[str, str]]] = None
         self._partitions_read = False
         self._in_flight: List[Tuple[OrphanMarker, Set[str]]] = []
 
@@ -75,11 +76,34 @@ class SlurmBackend:
 
     # Checks ------------------------------------------------------------------------------
 
-    def _known_partitions(self) -> Optional[List[str]]:
+    def _known_partitions(self) -> Optional[Dict[str, Dict[str, str]]]:
+        """The cluster's partitions and their fields (read once), None if unknown."""
         if not self._partitions_read:
-            self._partitions = commands.partitions()
+            self._partitions = commands.partition_info()
             self._partitions_read = True
         return self._partitions
+
+    def partition_time_limit(self, partition: Optional[str]) -> Optional[float]:
+        """The time limit (minutes, `conf.UNLIMITED` for none) of a job that asks none,
+        on `partition` (a comma list: the shortest; None: the default partition): its
+        DefaultTime, else its MaxTime. None when the cluster does not say."""
+        known = self._known_partitions()
+        if not known:
+            return None
+        if partition:
+            names = [name.strip() for name in partition.split(",") if name.strip()]
+        else:
+            names = [name for name, fields in known.items() if fields.get("Default") == "YES"]
+        limits = []
+        for name in names:
+            fields = known.get(name)
+            if fields is None:
+                return None
+            limit = _limit_of(fields)
+            if limit is None:
+                return None
+            limits.append(limit)
+        return min(limits) if limits else None
 
     def check(self, slurm: SlurmConfig) -> None:
         """Refuse a request Slurm can never run, before anything is written.
@@ -96,22 +120,34 @@ class SlurmBackend:
             raise ConfigError(f"The Slurm config cannot be saved as JSON: {exc}.") from None
         if slurm.partition:
             known = self._known_partitions()
-            if known is not None and slurm.partition not in known:
+            asked = [name.strip() for name in str(slurm.partition).split(",") if name.strip()]
+            missing = [name for name in asked if known is not None and name not in known]
+            if missing:
+                assert known is not None
+                several = len(missing) > 1
                 raise SubmissionError(
-                    f"Slurm has no partition named {slurm.partition!r} (partitions here: "
+                    f"Slurm has no partition{'s' if several else ''} named "
+                    f"{', '.join(repr(name) for name in missing)} (partitions here: "
                     f"{', '.join(known) or 'none'}). Pick one with `-p` or "
-                    "`launcher.slurm_(partition=...)`, or leave `partition` unset to use "
-                    "the cluster's default partition."
+                    "`launcher.slurm_(partition=...)` (several: comma-separated), or leave "
+                    "`partition` unset to use the cluster's default partition."
                 )
 
     # Submission --------------------------------------------------------------------------
 
-    def _executor(self, folder: Path, spec: ExecutorSpec) -> Any:
-        import submitit
+    def _executor(self, folder: Path, spec: ExecutorSpec, partition: Optional[str]) -> Any:
+        from .executor import DoraSlurmExecutor
 
+        time_limit = spec.time_limit
+        if time_limit is None:  # no --time: the job gets the partition's limit
+            time_limit = self.partition_time_limit(partition)
+            if time_limit is None:
+                logger.debug("The time limit of partition %s is unknown: a signal to the "
+                             "job will count as a preemption.", partition or "(default)")
         try:
-            executor = submitit.SlurmExecutor(
-                folder=folder, max_num_timeout=spec.max_num_timeout, python=spec.python
+            executor = DoraSlurmExecutor(
+                folder=folder, max_num_timeout=spec.max_num_timeout, python=spec.python,
+                timeout_min=time_limit,
             )
             executor.update_parameters(**spec.parameters)
         except (RuntimeError, ValueError) as exc:
@@ -155,7 +191,7 @@ class SlurmBackend:
             folder = xps[0]._xp_submitit
         cwd = os.getcwd()
         spec = executor_spec(slurm, name, cwd)
-        executor = self._executor(folder, spec)
+        executor = self._executor(folder, spec, slurm.partition)
         existed = folder.exists()
         before = set(os.listdir(folder)) if existed else set()
         folder.mkdir(parents=True, exist_ok=True)
@@ -264,7 +300,7 @@ class SlurmBackend:
 
     def recover_orphans(self, log: Callable[[str], None]) -> None:
         """Cancel jobs that a crashed Dora process submitted but never recorded."""
-        recover_orphans(self.orphans, self.cancel_ids, log)
+        recover_orphans(self.orphans, self.cancel_ids, log, self.dora.dir / self.dora.xps)
 
     # States and cancellation -------------------------------------------------------------
 
@@ -309,6 +345,18 @@ class SlurmBackend:
                 f"scancel could not cancel job(s) {', '.join(failed)} (the other jobs were "
                 f"cancelled): {'; '.join(problems)}"
             )
+
+
+def _limit_of(fields: Dict[str, str]) -> Optional[float]:
+    """A partition's limit for a job asking no time (DefaultTime, else MaxTime)."""
+    for key in ("DefaultTime", "MaxTime"):
+        value = fields.get(key)
+        if value and value.upper() != "NONE":
+            try:
+                return slurm_time_minutes(value)
+            except ConfigError:
+                return None
+    return None
 
 
 def _real_errors(errors: str) -> List[str]:

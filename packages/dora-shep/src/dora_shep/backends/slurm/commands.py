@@ -18,6 +18,7 @@ from ...errors import ShepError
 __all__ = [
     "SlurmCommandError",
     "current_user",
+    "partition_info",
     "partitions",
     "ping",
     "sacct",
@@ -141,14 +142,28 @@ def squeue_states(main_ids: Sequence[str]) -> Dict[str, str]:
     return states
 
 
-def partitions() -> Optional[List[str]]:
-    """The partitions of the cluster, or None when they cannot be listed."""
+def partition_info() -> Optional[Dict[str, Dict[str, str]]]:
+    """The partitions of the cluster with their `scontrol show partition` fields
+    (`Default`, `DefaultTime`, `MaxTime`, ...), in scontrol's order; None when they
+    cannot be listed."""
     try:
         out = _check(["scontrol", "-a", "-o", "show", "partition"], QUERY_TIMEOUT_S)
     except SlurmCommandError as exc:
         logger.debug("Could not list the partitions: %s", exc)
         return None
-    return re.findall(r"PartitionName=(\S+)", out)
+    info: Dict[str, Dict[str, str]] = {}
+    for line in out.splitlines():
+        fields = dict(re.findall(r"(\w+)=(\S*)", line))
+        name = fields.get("PartitionName")
+        if name:
+            info[name] = fields
+    return info
+
+
+def partitions() -> Optional[List[str]]:
+    """The partitions of the cluster, or None when they cannot be listed."""
+    info = partition_info()
+    return None if info is None else list(info)
 
 
 def current_user() -> str:

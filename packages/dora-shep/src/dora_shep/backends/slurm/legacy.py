@@ -4,12 +4,15 @@ The file holds `(job, jobs, dependent_jobs)` (0.1.10 and later), the older `(job
 or a bare job. Only the job ids are kept, as a `JobRecord`, so an XP folder started with
 dora-search is seen as submitted (and its job's state read) instead of being submitted
 again. Unpickling is restricted to submitit's and pathlib's classes: a job file cannot
-run arbitrary code.
+run arbitrary code. A file written under Python 3.13+ names pathlib's classes in
+`pathlib._local` (pathlib became a package): they are read as `pathlib`'s where that
+module does not exist.
 """
 
 from __future__ import annotations
 
 import io
+import pathlib
 import pickle
 from pathlib import Path
 from typing import Any, List
@@ -20,6 +23,10 @@ from ...records import JobRecord
 __all__ = ["read_job_pkl"]
 
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "list", "tuple", "dict", "int", "str", "float"})
+#: pathlib's modules across Python versions (3.13 moved the classes to `pathlib._local`).
+_PATHLIB_MODULES = frozenset({"pathlib", "pathlib._local"})
+_PATH_CLASSES = frozenset({"Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath",
+                           "PureWindowsPath"})
 
 
 class _JobUnpickler(pickle.Unpickler):
@@ -27,8 +34,13 @@ class _JobUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "submitit" or module.startswith("submitit."):
-            return super().find_class(module, name)
-        if module == "pathlib" or (module == "builtins" and name in _SAFE_BUILTINS):
+            # a class of submitit itself: a dotted name could reach any module it imports
+            found = None if "." in name else super().find_class(module, name)
+            if isinstance(found, type) and found.__module__.startswith("submitit"):
+                return found
+        if module in _PATHLIB_MODULES and name in _PATH_CLASSES:
+            return getattr(pathlib, name)
+        if module == "builtins" and name in _SAFE_BUILTINS:
             return super().find_class(module, name)
         if module == "copyreg" and name in ("_reconstructor", "__newobj__"):
             return super().find_class(module, name)

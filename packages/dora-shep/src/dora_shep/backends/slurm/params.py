@@ -5,6 +5,11 @@ more must be a multiple of it (one node per `gpus_per_node`). One task per GPU (
 per node with `one_task_per_node`), `cpus_per_gpu` CPUs per GPU, `mem_per_gpu` GB per GPU
 of a node. A job without GPU asks no GPU resource and runs one task. `None` (and the
 empty string) for the optional fields emits no sbatch directive.
+
+`time` is minutes or a Slurm duration string, sent to sbatch as whole minutes. Without
+srun (`use_srun=False`) the job is one process, the batch shell itself: one task (with
+the CPUs of all its GPUs), and the pre-timeout / preemption signal goes to the batch
+shell (`--signal=B:USR2@90`), since there is no job step to receive it.
 """
 
 from __future__ import annotations
@@ -14,16 +19,19 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...conf import SlurmConfig
+from ...conf import UNLIMITED, SlurmConfig, slurm_time_minutes
 from ...errors import ConfigError
 
-__all__ = ["ExecutorSpec", "executor_spec", "format_mem"]
+__all__ = ["SIGNAL_DELAY_S", "ExecutorSpec", "executor_spec", "format_mem"]
 
 #: Exported in every batch script, so that srun ends the job step when a task fails.
 KILL_BAD_EXIT = "export SLURM_KILL_BAD_EXIT=1"
 
 #: Optional fields passed verbatim to sbatch when they are neither None nor empty.
 _VERBATIM = ("partition", "comment", "constraint", "exclude", "qos", "account")
+
+#: Seconds between the USR2 signal and the end of the job's time (submitit's default).
+SIGNAL_DELAY_S = 90
 
 
 @dataclass(frozen=True)
@@ -34,11 +42,16 @@ class ExecutorSpec:
         parameters: keyword arguments of `SlurmExecutor.update_parameters`.
         max_num_timeout: how many times a job that timed out is requeued.
         python: the job's interpreter command, None for the submitting one.
+        time_limit: the job's time limit in minutes (`conf.UNLIMITED` for none), which
+            the job side compares its run time with to tell a timeout from a
+            preemption; None when the config asks none (`time=None`): the partition's
+            default applies, which only the cluster knows.
     """
 
     parameters: Dict[str, Any]
     max_num_timeout: int
     python: Optional[str]
+    time_limit: Optional[float] = None
 
 
 def _int_field(slurm: SlurmConfig, name: str, minimum: int) -> int:
@@ -116,7 +129,7 @@ def executor_spec(slurm: SlurmConfig, job_name: str, cwd: str) -> ExecutorSpec:
     cpus_per_gpu = slurm.cpus_per_gpu
     if cpus_per_gpu is not None:
         cpus_per_gpu = _int_field(slurm, "cpus_per_gpu", 1)
-    if slurm.one_task_per_node:
+    if slurm.one_task_per_node or not slurm.use_srun:
         params["ntasks_per_node"] = 1
         if cpus_per_task is None and cpus_per_gpu is not None:
             cpus_per_task = unit * cpus_per_gpu
@@ -127,16 +140,21 @@ def executor_spec(slurm: SlurmConfig, job_name: str, cwd: str) -> ExecutorSpec:
     if cpus_per_task is not None:
         params["cpus_per_task"] = cpus_per_task
 
-    if isinstance(slurm.time, str):  # a Slurm duration such as "2-00:00:00", verbatim
-        params["time"] = slurm.time
+    time_limit = slurm_time_minutes(slurm.time)
+    if time_limit is None:
+        params["time"] = None  # no --time (left out, submitit would write its 5 minutes)
+    elif time_limit == UNLIMITED:
+        params["time"] = "UNLIMITED"
     else:
-        time = _number_field(slurm, "time")
-        if time is not None:
-            params["time"] = max(1, int(math.ceil(time)))
+        params["time"] = max(1, int(math.ceil(time_limit)))
+        time_limit = float(params["time"])
     for name in _VERBATIM:
         value = getattr(slurm, name)
         if value is not None and value != "":
             params[name] = str(value)
+    if "partition" in params:  # a comma list, as sbatch takes it: "debug,devlab"
+        params["partition"] = ",".join(
+            part.strip() for part in params["partition"].split(",") if part.strip())
     params["array_parallelism"] = _int_field(slurm, "array_parallelism", 1)
     params["setup"] = [KILL_BAD_EXIT, *_list_of_str(slurm, "setup")]
 
@@ -146,8 +164,12 @@ def executor_spec(slurm: SlurmConfig, job_name: str, cwd: str) -> ExecutorSpec:
         srun_args += ["--container-workdir", cwd]
     if srun_args:
         params["srun_args"] = srun_args
+    signal: Dict[str, Any] = {}
     if not slurm.use_srun:
         params["use_srun"] = False
+        # No job step gets the default `--signal=USR2@90`: signal the batch shell, which
+        # the executor makes the job's Python process itself (`exec`).
+        signal["signal"] = f"B:USR2@{SIGNAL_DELAY_S}"
 
     nodelist = slurm.nodelist
     if nodelist:
@@ -160,11 +182,13 @@ def executor_spec(slurm: SlurmConfig, job_name: str, cwd: str) -> ExecutorSpec:
             f"Slurm config `additional_parameters` must be a dict of sbatch options, got "
             f"{extra!r}."
         )
+    extra = {**signal, **extra}  # the user's own `signal` wins
     if extra:
-        params["additional_parameters"] = dict(extra)
+        params["additional_parameters"] = extra
     _int_field(slurm, "dependents", 0)
     return ExecutorSpec(
         parameters=params,
         max_num_timeout=_int_field(slurm, "max_num_timeout", 0),
         python=slurm.python or None,
+        time_limit=time_limit,
     )
