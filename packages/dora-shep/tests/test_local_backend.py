@@ -13,7 +13,7 @@ from shep_helpers import pid_alive, state_of, submit, wait_for, with_tests_on_pa
 from dora_shep.backends import choose_backend
 from dora_shep.backends.local.backend import LocalBackend
 from dora_shep.conf import DoraConfig, SlurmConfig
-from dora_shep.errors import BackendUnavailable, SubmissionError
+from dora_shep.errors import BackendUnavailable, ConfigError, SubmissionError
 
 
 def started(xp: Any) -> dict:
@@ -163,6 +163,21 @@ def test_time_limit_gives_timeout(main: Any) -> None:
     backend, _, [record] = submit(main, [["--wait_file=/nonexistent"]], time=0.02)
     wait_for(lambda: state_of(backend, record).state == "TIMEOUT", what="TIMEOUT")
     assert "time limit" in (state_of(backend, record).reason or "")
+
+
+def test_time_as_a_slurm_duration_string_is_a_limit_in_minutes(main: Any) -> None:
+    backend, _, [record] = submit(main, [["--wait_file=/nonexistent"]], time="0:01")
+    wait_for(lambda: state_of(backend, record).state == "TIMEOUT", 30, what="TIMEOUT")
+    job = json.loads(backend.paths.job(record.job_id).read_text())
+    assert job["time_limit_s"] == 1.0
+    for unlimited in ("UNLIMITED", 0, None):  # no limit: accepted
+        backend.check(SlurmConfig(time=unlimited))
+
+
+def test_a_malformed_time_is_refused_before_anything_is_written(main: Any) -> None:
+    with pytest.raises(ConfigError, match="Slurm duration"):
+        LocalBackend(main.dora).check(SlurmConfig(time="two hours"))
+    assert not (main.dora.dir / "local").exists()
 
 
 @pytest.mark.parametrize("while_state", ["RUNNING", "PENDING"])

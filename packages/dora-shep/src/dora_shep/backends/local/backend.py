@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..._atomic import atomic_write_text
+from ...conf import UNLIMITED, slurm_time_minutes
 from ...errors import SubmissionError
 from ...locks import FileLock
 from ...records import JobRecord
@@ -45,6 +46,14 @@ _children: List[subprocess.Popen] = []
 
 def _reap() -> None:
     _children[:] = [child for child in _children if child.poll() is None]
+
+
+def _time_limit_s(time: Any) -> Optional[float]:
+    """`SlurmConfig.time` (minutes, or a Slurm duration string) in seconds; None: no limit."""
+    minutes = slurm_time_minutes(time)
+    if not minutes or minutes == UNLIMITED:  # Slurm reads --time=0 as no limit too
+        return None
+    return minutes * 60
 
 
 class LocalBackend:
@@ -77,8 +86,10 @@ class LocalBackend:
 
         Raises:
             SubmissionError: when the XPs ask for more GPUs than there are slots.
+            ConfigError: when `time` is not a duration.
         """
         self._slots_for(slurm)
+        _time_limit_s(slurm.time)
 
     def _slots_for(self, slurm: SlurmConfig) -> Tuple[int, int]:
         """(N slots of this machine, slots one XP of `slurm` takes), checked."""
@@ -119,7 +130,7 @@ class LocalBackend:
             "gpus_asked": int(slurm.gpus or 0),
             "slots_needed": needed,
             "num_slots": total,
-            "time_limit_s": float(slurm.time) * 60 if slurm.time else None,
+            "time_limit_s": _time_limit_s(slurm.time),
             "python": shlex.split(slurm.python) if slurm.python else [sys.executable],
         }
         payload = {
