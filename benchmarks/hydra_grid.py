@@ -6,8 +6,10 @@ overrides, and times the whole command as a subprocess (interpreter start, impor
 composition, signatures, table), once per size:
 
 - ours (this interpreter, which must import our `dora` and hydra-core) at every size;
-- the reference (dora-search 0.1.13, run by `.oracle/bin/python`) at the sizes given
-  by `--compare`, in the same run, with the ratio.
+- the reference (dora-search 0.1.13) at the sizes given by `--compare`, in the same run,
+  with the ratio. Its interpreter: `--oracle-python PATH`, else `$ORACLE_VENV/bin/python`,
+  else the first of `.oracle/` (tools/oracle_venv.sh) and `.nox/compat-oracle/` (the
+  nox compat-oracle session) that exists.
 
 Each side works in its own copy of the project. Both tables must list the same
 signatures, in the same order: the benchmark checks it and says so.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import resource
 import shutil
@@ -32,7 +35,18 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
-ORACLE_PYTHON = ROOT / ".oracle" / "bin" / "python"
+ORACLE_VENVS = (ROOT / ".oracle", ROOT / ".nox" / "compat-oracle")
+
+
+def default_oracle_python() -> Path:
+    """The reference's interpreter: $ORACLE_VENV, else the first oracle venv found."""
+    if os.environ.get("ORACLE_VENV"):
+        return Path(os.environ["ORACLE_VENV"]) / "bin" / "python"
+    for venv in ORACLE_VENVS:
+        if (venv / "bin" / "python").exists():
+            return venv / "bin" / "python"
+    return ORACLE_VENVS[0] / "bin" / "python"
+
 
 CONFIG = """\
 defaults:
@@ -172,6 +186,26 @@ def run_grid(python: str, project: Path, n: int) -> Timing:
     return Timing(wall, cpu, signatures(proc.stdout))
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def hydra_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("hydra-core")
+    except Exception:  # not installed here: the run fails later with its own message
+        return "not installed"
+
+
 def warm_up(python: str, project: Path) -> None:
     """One small run first, so that both sides start with compiled bytecode on disk."""
     subprocess.run([python, "-m", "dora", "-P", "bench_hydra", "grid", "grid_1", "--dry_run",
@@ -188,13 +222,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of ours per size, the fastest is shown (dora-search: one)")
     parser.add_argument("--no-oracle", action="store_true", help="time ours alone")
-    parser.add_argument("--oracle-python", default=str(ORACLE_PYTHON))
+    parser.add_argument("--oracle-python", default=None,
+                        help="the reference's interpreter (default: $ORACLE_VENV/bin/python, "
+                             "else .oracle/ or .nox/compat-oracle/)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     args = parser.parse_args(argv)
     compare = [] if args.no_oracle else list(args.compare)
+    if args.oracle_python is None:
+        args.oracle_python = str(default_oracle_python())
     if compare and not Path(args.oracle_python).exists():
-        sys.exit(f"no reference interpreter at {args.oracle_python}: run tools/oracle_venv.sh "
-                 "or pass --no-oracle")
+        sys.exit(f"no reference interpreter at {args.oracle_python}: run tools/oracle_venv.sh, "
+                 "set ORACLE_VENV or --oracle-python, or pass --no-oracle")
     sizes = sorted({1, *args.alone, *compare})
     folder = Path(tempfile.mkdtemp(prefix="dora-bench-hydra-"))
     try:
@@ -204,6 +242,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if compare:
             warm_up(args.oracle_python, reference)
         results: Dict[int, Dict[str, Timing]] = {}
+        print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}, Python "
+              f"{platform.python_version()}, hydra-core {hydra_version()}")
         fixed = min((run_grid(sys.executable, ours, 1) for _ in range(args.repeat)),
                     key=lambda timing: timing.wall)
         print(f"ours with 1 XP (start-up, imports, one composition): {fixed.wall:.2f} s, "

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from dora.hydra import HydraMain, hydra_main
 from dora_shep.conf import DoraConfig, SlurmConfig
-from dora_shep.errors import ConfigError
+from dora_shep.errors import ConfigError, ShepError
 
 
 def main_on(folder: Path, config: str, **kwargs: Any) -> HydraMain:
@@ -115,13 +115,36 @@ def test_slurm_section_accepts_every_field(tmp_path: Path) -> None:
     fields = {field.name for field in dataclasses.fields(SlurmConfig)}
     assert set(values) <= fields  # every key of dora-search 0.1.13
     ours = {"gpus_per_node": 4, "use_srun": False, "additional_parameters": {"mail": "END"},
-            "dev_partition": "dev2", "backend": "x", "slots": 2}
-    values.update({key: value for key, value in ours.items() if key in fields})
-    main = main_on(tmp_path, OmegaConf.to_yaml({"lr": 1, "slurm": values}))
+            "dev_partition": "dev2"}
+    assert set(ours) <= fields
+    values.update(ours)
+    # backend and slots are DoraConfig fields: under slurm: they set main.dora.
+    main = main_on(tmp_path, OmegaConf.to_yaml(
+        {"lr": 1, "slurm": {**values, "backend": "local", "slots": 2}}))
     got = dataclasses.asdict(main.get_slurm_config())
     assert {key: got[key] for key in values} == values
+    assert (main.dora.backend, main.dora.slots) == ("local", 2)
     assert main.get_slurm_config() is not main.get_slurm_config()
-    assert main.get_xp(["slurm.gpus=2"]).sig == "97d170e1"
+    assert main.get_xp(["slurm.gpus=2", "slurm.slots=3"]).sig == "97d170e1"
+
+
+def test_backend_and_slots_under_slurm_give_way_to_the_dora_section(tmp_path: Path) -> None:
+    main = main_on(tmp_path / "a", """
+        dora:
+          slots: 3
+        slurm:
+          backend: local
+          slots: 2
+          gpus: 0
+    """)
+    assert (main.dora.backend, main.dora.slots) == ("local", 3)
+    assert main.get_slurm_config().gpus == 0
+    main = main_on(tmp_path / "b", "dora:\n  backend: slurm\nslurm:\n  backend: local\n")
+    assert (main.dora.backend, main.dora.slots) == ("slurm", None)
+    with pytest.raises(ConfigError, match="Invalid slots 0"):
+        main_on(tmp_path / "c", "slurm:\n  slots: 0\n").dora  # noqa: B018
+    with pytest.raises(ConfigError, match="Unknown backend 'lcoal'"):
+        main_on(tmp_path / "d", "slurm:\n  backend: lcoal\n").dora  # noqa: B018
 
 
 def test_unknown_slurm_key_names_the_valid_keys(tmp_path: Path) -> None:
@@ -130,6 +153,27 @@ def test_unknown_slurm_key_names_the_valid_keys(tmp_path: Path) -> None:
         main.get_slurm_config()
     assert "gpu." in str(info.value) or "gpu " in str(info.value)
     assert "gpus" in str(info.value) and "mem_per_gpu" in str(info.value)
+    assert "also takes backend and slots" in str(info.value)
+
+
+def test_shared_folder_from_the_dora_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another main with the same `shared` (its own `dir`) finds an XP by its signature."""
+    monkeypatch.setenv("DORA_TEST_SHARE", "team")
+    config = "lr: 0.1\ndora:\n  dir: {dir}\n  shared: ${{oc.env:DORA_TEST_SHARE}}\n"
+    mine = main_on(tmp_path / "mine", config.format(dir="mine_out"))
+    theirs = main_on(tmp_path / "theirs", config.format(dir="their_out"))
+    alone = main_on(tmp_path / "alone", "lr: 0.1\ndora:\n  dir: alone_out\n")
+    assert mine.dora.shared == tmp_path / "team"
+    xp = mine.get_xp(["lr=0.5"])
+    mine.init_xp(xp)
+    shared_argv = tmp_path / "team" / "xps" / xp.sig / ".argv.json"
+    assert shared_argv.is_file()
+    assert theirs.get_xp_from_sig(xp.sig).argv == ["lr=0.5"]
+    assert not (tmp_path / "their_out" / "xps" / xp.sig).exists()
+    with pytest.raises(ShepError, match=xp.sig):
+        alone.get_xp_from_sig(xp.sig)
 
 
 def test_main_dora_is_assignable(tmp_path: Path) -> None:

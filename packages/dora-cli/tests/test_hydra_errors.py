@@ -164,6 +164,42 @@ def test_run_and_launch_refuse_bad_arguments(project: Dora, argv: list, words: l
     assert not (project.outputs / "xps").exists()
 
 
+MISSING = """
+defaults:
+  - _self_
+  - model: small
+
+epochs: 2
+dataset: ???
+dora:
+  dir: outputs
+  backend: local
+slurm:
+  gpus: 0
+"""
+
+
+def test_a_mandatory_value_left_unset_through_the_cli(tmp_path: Path) -> None:
+    write_project(tmp_path, config=MISSING, grids={"g": "launcher(epochs=3)"})
+    dora = Dora(tmp_path)
+    for args in (["run", "epochs=3"], ["info", "epochs=3"], ["launch", "epochs=3"],
+                 ["grid", "g", "--no_monitoring"]):
+        proc = dora(*args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        fatal = [line for line in lines if "FATAL" in line]
+        assert fatal == [lines[0]], (args, proc.stderr)
+        assert "Mandatory config value left unset (???): dataset" in fatal[0]
+        assert "dataset=VALUE" in fatal[0]
+        # a grid adds where in the grid file the XP was asked for, nothing else
+        assert all(line.startswith("  File ") for line in lines[1:]), (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert not dora.outputs.exists(), args
+    proc = dora("run", "dataset=cifar", "epochs=3")
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((dora.outputs / "xps").iterdir())) == 1
+
+
 def test_missing_config_folder_through_the_cli(tmp_path: Path) -> None:
     base = write_project(tmp_path)
     (base / "conf" / "config.yaml").unlink()

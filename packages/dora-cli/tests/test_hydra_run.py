@@ -140,3 +140,28 @@ def test_dora_run_info_and_launch_on_a_hydra_project(tmp_path: Path) -> None:
     proc = dora("grid", "g", "--dry_run", "--no_monitoring")
     assert proc.returncode == 0, proc.stderr
     assert "model=big" in proc.stdout and "opt.lr=0.5" in proc.stdout
+
+
+def test_grids_come_from_the_grid_package_of_the_dora_section(tmp_path: Path) -> None:
+    config = "epochs: 2\ndora:\n  dir: outputs\n  backend: local\n  grid_package: proj.sweeps\n"
+    base = write_project(tmp_path, config=config, groups={},
+                         grids={"g": "launcher(epochs=11)"})  # proj/grids: not used
+    sweeps = base / "sweeps"
+    sweeps.mkdir()
+    (sweeps / "__init__.py").write_text("")
+    (sweeps / "g.py").write_text(textwrap.dedent("""
+        from dora import Explorer
+
+
+        @Explorer
+        def explorer(launcher):
+            launcher(epochs=22)
+            launcher(epochs=33)
+    """))
+    dora = Dora(tmp_path)
+    proc = dora("grid", "g", "--dry_run", "--no_monitoring")
+    assert proc.returncode == 0, proc.stderr
+    assert "epochs=22" in proc.stdout and "epochs=33" in proc.stdout
+    assert "epochs=11" not in proc.stdout
+    proc = dora("grid", "nope", "--dry_run", "--no_monitoring")
+    assert proc.returncode == 1 and "proj.sweeps" in proc.stderr

@@ -93,6 +93,17 @@ def test_nested_new_key_appears_at_its_path(reference: HydraMain) -> None:
     assert reference.get_xp(["++optim.lr=0.1"]).delta == [["optim.lr", 0.1]]
 
 
+def test_get_xp_from_argv_is_get_xp(reference: HydraMain) -> None:
+    argv = ["group=lapin", "optim.loss=l1", "num_workers=40", "+k=youpi"]
+    xp = reference.get_xp_from_argv(argv)
+    assert (xp.sig, xp.argv) == ("0516e96b", argv)
+    assert xp.delta == [["group", "lapin"], ["optim.loss", "l1"], ["k", "youpi"]]
+    assert reference.get_xp_from_argv(["epochs=41", "epochs=41.0"]).sig == "fe70716e"
+    assert reference.get_xp_from_argv([]).folder == reference.dora.dir / "xps" / "97d170e1"
+    with pytest.raises(ShepError, match="not an override"):
+        reference.get_xp_from_argv(["epochs"])
+
+
 def test_sig_and_names_from_folders(reference: HydraMain) -> None:
     xps = [reference.get_xp([f"epochs={epochs}", "optim.loss=x"]) for epochs in (1, 2)]
     for xp in xps:

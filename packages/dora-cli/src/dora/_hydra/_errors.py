@@ -12,6 +12,7 @@ from dora_shep.errors import ConfigError
 __all__ = [
     "ConfigNotFound",
     "HydraError",
+    "InvalidConfigFile",
     "InvalidOverride",
     "MissingValue",
     "ResolutionError",
@@ -24,6 +25,10 @@ class HydraError(ConfigError):
 
 class ConfigNotFound(HydraError):
     """The config folder or the primary config file does not exist."""
+
+
+class InvalidConfigFile(HydraError):
+    """A config file of the Hydra config folder cannot be read (not valid YAML)."""
 
 
 class InvalidOverride(HydraError):
