@@ -99,10 +99,18 @@ def install_local(session: nox.Session, packages: List[str], *extra: str) -> Non
 CLI_WITH_HYDRA = f"{ROOT / 'packages' / 'dora-cli'}[hydra]"
 
 
+def _test_group(package: str) -> List[str]:
+    """The `test` dependency group of `package` (what its tests use beyond the package)."""
+    pyproject = nox.project.load_toml(str(ROOT / "packages" / package / "pyproject.toml"))
+    if "test" not in pyproject.get("dependency-groups", {}):
+        return []
+    return list(nox.project.dependency_groups(pyproject, "test"))
+
+
 def _make_tests_session(package: str) -> None:
     def tests(session: nox.Session) -> None:
         extras = [CLI_WITH_HYDRA] if package == "dora-cli" else []
-        install_local(session, [package], "pytest", *extras)
+        install_local(session, [package], "pytest", *extras, *_test_group(package))
         session.run("pytest", f"packages/{package}/tests", *session.posargs)
 
     tests.__doc__ = f"Test {package}, installed alone with what it declares."

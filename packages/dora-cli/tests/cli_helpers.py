@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List, Tuple
 
 TRAIN = '''
 import argparse
@@ -100,6 +102,76 @@ class Dora:
     @property
     def outputs(self) -> Path:
         return self.cwd / "outputs"
+
+    def start(self, *args: str, **env: str) -> Running:
+        """`python -m dora ARGS` in the background, its output read as it comes."""
+        return Running(subprocess.Popen(
+            [sys.executable, "-m", "dora", *args], cwd=self.cwd, env={**self.env, **env},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL,
+        ))
+
+
+class Running:
+    """A `dora` command running in the background (see `Dora.start`).
+
+    Two threads collect its stdout and stderr, so a test can wait for a line without
+    blocking on a pipe; `interrupt()` is the user's Ctrl-C (SIGINT to that process only).
+    """
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self._chunks: Dict[str, List[str]] = {"stdout": [], "stderr": []}
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._read, args=(name, getattr(proc, name)), daemon=True)
+            for name in ("stdout", "stderr")
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _read(self, name: str, stream: Any) -> None:
+        for line in iter(stream.readline, ""):
+            with self._lock:
+                self._chunks[name].append(line)
+        stream.close()
+
+    def output(self, name: str) -> str:
+        with self._lock:
+            return "".join(self._chunks[name])
+
+    def wait_output(self, text: str, name: str = "stdout", timeout: float = 60.0) -> None:
+        """Wait until `text` shows in the command's `name` stream; fail if it exits first."""
+        def seen() -> bool:
+            if text in self.output(name):
+                return True
+            if self.proc.poll() is not None:
+                for thread in self._threads:
+                    thread.join(5)
+                if text in self.output(name):
+                    return True
+                raise AssertionError(
+                    f"`dora` exited ({self.proc.returncode}) before printing {text!r}:\n"
+                    f"{self.output('stdout')}{self.output('stderr')}")
+            return False
+
+        wait_for(seen, timeout=timeout, what=f"{text!r} on {name}")
+
+    def interrupt(self) -> None:
+        """Ctrl-C: SIGINT to the command (not to the job, which runs in its own session)."""
+        self.proc.send_signal(signal.SIGINT)
+
+    def finish(self, timeout: float = 60.0) -> Tuple[int, str, str]:
+        """Wait for the command to end: (exit code, stdout, stderr)."""
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        for thread in self._threads:
+            thread.join(5)
+        return code, self.output("stdout"), self.output("stderr")
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:

@@ -121,7 +121,7 @@ class LocalBackend:
             self._warned_no_gpu = True
             logger.warning(
                 "The XPs ask for %s GPU(s) but no GPU is visible here: they run on the CPU, "
-                "one slot each.", slurm.gpus)
+                "each still taking %d of the %d local slot(s).", slurm.gpus, needed, total)
         for xp in xps:
             self._cancel_orphans(xp)
         module, attribute = main.import_path
