@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+
 from .conftest import (
+    DORA,
     Project,
     no_traceback,
     parse_table,
@@ -149,3 +152,25 @@ def test_failing_xp_is_failed_and_rescheduled_only_with_retry(project: Project) 
     assert project.job_id(fine) != second
     wait_for(lambda: states([second]).get(second) in {"PENDING", "RUNNING", "FAILED"}, 30,
              f"sacct to know the new job {second}")
+
+
+def test_concurrent_grids_never_submit_one_xp_twice(project: Project) -> None:
+    project.write_grid("conc", """
+        launcher.bind_(epochs=1, sleep=120)
+        for lr in [0.1, 0.2, 0.3, 0.4]:
+            launcher(lr=lr)
+    """)
+    cmd = [*DORA, "grid", "conc", "--backend", "slurm", "--no_monitoring"]
+    procs = [subprocess.Popen(cmd, cwd=project.root, env=project.env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL) for _ in range(3)]
+    outputs = [proc.communicate(timeout=180)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
+    scheduled = [job_id for out in outputs for job_id in scheduled_ids(out)]
+    sigs = project.grid_sigs("conc")
+    assert len(sigs) == 4
+    recorded = sorted(project.job_id(sig) for sig in sigs)
+    # Each XP was submitted once, by one of the three processes, and what the cluster
+    # holds for this project is exactly the four recorded jobs.
+    assert sorted(scheduled) == recorded, outputs
+    assert sorted(queued(under=project.root)) == recorded
