@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import List
 
-__all__ = ["build_parser", "COMMANDS", "is_pattern", "late_patterns"]
+__all__ = ["build_parser", "COMMANDS", "is_pattern", "late_patterns", "leftover_error"]
 
 COMMANDS = ("run", "launch", "info", "grid")
 BACKENDS = ("auto", "local", "slurm")
@@ -159,12 +159,35 @@ def late_patterns(args: argparse.Namespace, extra: List[str]) -> bool:
     return True
 
 
+def leftover_error(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                   extra: List[str]) -> str:
+    """Report arguments argparse did not take, with the usage of the command they were
+    given to and, for XP commands, where the XP's own flags go; exits with status 2."""
+    command = getattr(args, "command", None)
+    sub = _subparsers(parser).get(command) if command else None
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    if command in ("run", "launch", "info") and any(t.startswith("-") for t in extra):
+        flags = " ".join(extra)
+        message += (
+            f". Arguments of the XP go after `--`: `dora {command} -- {flags}` for an "
+            "argparse project; Hydra overrides take no dashes (`key=value`).")
+    (sub or parser).error(message)
+    raise AssertionError("unreachable")  # pragma: no cover - error() exits
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `dora [-P PKG] [-M MODULE] [-v] COMMAND ...`."""
     parser = argparse.ArgumentParser(
         prog="dora",
         description="Dora, the experiment manager: run, launch, inspect and grid-search "
-        "XPs of a project whose main is decorated with @argparse_main.",
+        "XPs of a project whose main is decorated with @argparse_main or @hydra_main.",
     )
     parser.add_argument("-P", "--package",
                         help="the training package (default: $DORA_PACKAGE, or the one "

@@ -117,7 +117,9 @@ class LocalBackend:
         total, needed = self._slots_for(slurm)
         if slurm.dependents:
             logger.warning("The local backend ignores `dependents` (%d).", slurm.dependents)
-        if slurm.gpus and not gpus and not self._warned_no_gpu:
+        # One GPU is the Slurm default, so asking one on a laptop is no news; asking
+        # several takes as many slots, which is worth a word.
+        if (slurm.gpus or 0) > 1 and not gpus and not self._warned_no_gpu:
             self._warned_no_gpu = True
             logger.warning(
                 "The XPs ask for %s GPU(s) but no GPU is visible here: they run on the CPU, "
