@@ -84,3 +84,34 @@ def test_help_and_missing_command(project: Dora) -> None:
     proc = project("--help")
     assert proc.returncode == 0 and "run" in proc.stdout and "grid" in proc.stdout
     assert project().returncode == 2
+
+
+def test_a_package_inside_a_project_folder_gets_a_hint_to_run_from_there(
+    tmp_path: Path
+) -> None:
+    # examples/digits/ is a project folder (no __init__.py); the package is digits/digits/
+    examples = tmp_path / "examples"
+    write_project(examples / "digits", "digits")
+    project_folder = examples / "digits"
+    dora = Dora(examples)
+    proc = dora("-P", "digits", "grid")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("FATAL: Could not import digits.train: there is no module")
+    assert proc.stderr.rstrip().endswith(
+        f"Hint: digits/train.py is in a sub-folder: run dora from {project_folder} "
+        "(`cd digits`).")
+    proc = dora("grid")  # nothing to detect here, one level up
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("FATAL: Could not find a training package in")
+    assert proc.stderr.rstrip().endswith(
+        f"Hint: a sub-folder holds a package with a train.py: run dora from {project_folder} "
+        "(`cd digits`).")
+    assert Dora(project_folder)("-P", "digits", "grid").returncode == 0  # the hint works
+
+
+def test_no_hint_when_no_sub_folder_holds_the_package(project: Dora) -> None:
+    proc = project("-P", "nothere", "grid")
+    assert proc.returncode == 1 and "Hint:" not in proc.stderr
+    (project.cwd / "other" / "nothere").mkdir(parents=True)  # no train.py in it
+    proc = project("-P", "nothere", "grid")
+    assert proc.returncode == 1 and "Hint:" not in proc.stderr

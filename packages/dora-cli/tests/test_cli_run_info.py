@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from cli_helpers import Dora
+from hydra_helpers import write_project as write_hydra_project
 
 SIG_LR2 = "7a0cf6b5"  # --lr=0.2
 
@@ -81,11 +83,57 @@ def test_info_describes_an_xp_never_scheduled(project: Dora) -> None:
     proc = project("info", "--", "--lr=0.2")
     assert proc.returncode == 0, proc.stderr
     assert f"XP {SIG_LR2}: lr=0.2" in proc.stdout
-    assert "never scheduled" in proc.stdout
+    assert "state:  no job: never scheduled by `dora launch` or `dora grid`\n" in proc.stdout
     assert str(project.outputs / "xps" / SIG_LR2) in proc.stdout
     assert not project.outputs.exists()
     proc = project("info", "-m", "--", "--lr=0.2")
     assert "Metrics[0]" in proc.stdout
+    proc = project("info", "-l", "--", "--lr=0.2")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"FATAL: XP {SIG_LR2} has no job, so no log to print: it was never scheduled by "
+        "`dora launch` or `dora grid` (they run it as a job, with a log; `dora run` keeps none).")
+    assert not project.outputs.exists()
+
+
+def test_info_of_an_xp_run_in_the_foreground_says_so(project: Dora) -> None:
+    assert project("run", "--", "--lr=0.2").returncode == 0
+    proc = project("info", "--", "--lr=0.2")
+    assert proc.returncode == 0, proc.stderr
+    assert ("state:  no job: never scheduled by `dora launch` or `dora grid`; run in the "
+            "foreground (`dora run`), its history has 2 record(s)\n") in proc.stdout
+    for flag, what in (("-l", "print"), ("-t", "follow")):
+        proc = project("info", flag, "--", "--lr=0.2")
+        assert proc.returncode == 1
+        assert proc.stderr.strip().splitlines()[-1] == (
+            f"FATAL: XP {SIG_LR2} has no job, so no log to {what}: it was never scheduled by "
+            "`dora launch` or `dora grid`; it was run in the foreground (`dora run`, which "
+            "prints to the terminal and keeps no log).")
+        assert "--dry_run" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_info_log_prints_hydras_log_of_a_foreground_run(tmp_path: Path) -> None:
+    base = write_hydra_project(tmp_path, prelude="import logging")
+    train = base / "train.py"
+    train.write_text(train.read_text().replace(
+        "    xp.link.push_metrics", "    logging.getLogger('proj').info('hello from hydra')\n"
+        "    xp.link.push_metrics"))
+    dora = Dora(tmp_path)
+    proc = dora("run", "epochs=3")
+    assert proc.returncode == 0, proc.stderr
+    sig = proc.stdout.split("running ")[1].split()[0]
+    hydra_log = dora.outputs / "xps" / sig / "train.log"
+    proc = dora("info", "-l", "-f", sig)
+    assert proc.returncode == 0, proc.stderr
+    assert "hello from hydra" in proc.stdout
+    assert f"printing Hydra's log of its run in the foreground, {hydra_log}" in proc.stderr
+    proc = dora("info", "-t", "-f", sig)  # a foreground run's log is not followed
+    assert proc.returncode == 1
+    assert (f"it was run in the foreground (`dora run`), and Hydra's log of that run, "
+            f"{hydra_log}, is printed by `dora info -l`.") in proc.stderr
+    hydra_log.unlink()  # e.g. hydra/job_logging=disabled: no log at all
+    proc = dora("info", "-l", "-f", sig)
+    assert proc.returncode == 1 and "keeps no log" in proc.stderr
 
 
 def test_info_by_job_id_and_its_errors(project: Dora) -> None:

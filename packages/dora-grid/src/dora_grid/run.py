@@ -20,7 +20,7 @@ from .herd import Herd
 from .launcher import Launcher
 from .loader import user_traceback
 from .monitor import monitor
-from .patterns import filter_sheep
+from .patterns import filter_sheep, no_match_message
 from .reconcile import (
     StaleXP,
     clear_sheeps,
@@ -208,8 +208,9 @@ def run_grid(
     if args.cancel:
         return sheeps
     if not sheeps:
-        log("No sheep to handle: no XP of the grid matches the patterns."
-            if args.patterns else "No sheep to handle: the grid schedules no XP.")
+        everything = list(herd.sheeps.values())
+        log(no_match_message(main, everything, args.patterns)
+            if args.patterns and everything else "No sheep to handle: the grid schedules no XP.")
         return sheeps
     if index_action(main, shepherd, sheeps, args):
         return sheeps

@@ -42,14 +42,55 @@ def candidate_packages(cwd: Path, module: str) -> List[str]:
     return found
 
 
+def _holds(folder: Path, package: str, module: str) -> bool:
+    """Whether `folder/<package as a path>/` holds the main module, file or package."""
+    base = folder.joinpath(*package.split("."))
+    try:
+        return (base / f"{module}.py").is_file() or (base / module / "__init__.py").is_file()
+    except OSError:  # a folder we may not read
+        return False
+
+
+def _subfolders(cwd: Path) -> List[Path]:
+    try:
+        entries = sorted(cwd.iterdir(), key=lambda path: path.name)
+    except OSError:
+        return []
+    return [entry for entry in entries if entry.is_dir() and not entry.name.startswith(".")]
+
+
+def _run_from_hint(cwd: Path, folders: List[Path], what: str) -> str:
+    """` Hint: ...`, naming the sub-folders of `cwd` to run dora from (or '')."""
+    if not folders:
+        return ""
+    if len(folders) > 1:
+        return f" Hint: {what}: run dora from one of {', '.join(map(str, folders[:3]))}."
+    return f" Hint: {what}: run dora from {folders[0]} (`cd {os.path.relpath(folders[0], cwd)}`)."
+
+
+def _elsewhere_hint(cwd: Path, package: str, module: str) -> str:
+    """A hint when a sub-folder of `cwd` (a project folder) holds `<package>/<module>.py`."""
+    rel = "/".join(package.split(".")) + f"/{module}.py"
+    found = [folder for folder in _subfolders(cwd) if _holds(folder, package, module)]
+    return _run_from_hint(cwd, found, f"{rel} is in a sub-folder")
+
+
 def _detect(cwd: Path, module: str) -> str:
     found = candidate_packages(cwd, module)
     if len(found) == 1:
         return found[0]
     if not found:
+        below = []
+        for folder in _subfolders(cwd):
+            try:
+                if candidate_packages(folder, module):
+                    below.append(folder)
+            except OSError:
+                continue
+        hint = _run_from_hint(cwd, below, f"a sub-folder holds a package with a {module}.py")
         raise DiscoveryError(
             f"Could not find a training package in {cwd}: looked for a folder with an "
-            f"__init__.py and a {module}.py, found none. {_HOW}"
+            f"__init__.py and a {module}.py, found none. {_HOW}{hint}"
         )
     raise DiscoveryError(
         f"Several training packages in {cwd} have a {module}.py: {', '.join(found)}. "
@@ -57,7 +98,8 @@ def _detect(cwd: Path, module: str) -> str:
     )
 
 
-def _import(name: str, cwd: Path) -> object:
+def _import(package: str, module: str, cwd: Path) -> object:
+    name = f"{package}.{module}"
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -67,6 +109,7 @@ def _import(name: str, cwd: Path) -> object:
             raise DiscoveryError(
                 f"Could not import {name}: there is no module {exc.name} "
                 f"(searched from {cwd} and sys.path). {_HOW}"
+                f"{_elsewhere_hint(cwd, package, module)}"
             ) from None
         raise DiscoveryError(_user_failure(name, exc)) from None
     except (Exception, SystemExit) as exc:
@@ -96,7 +139,7 @@ def find_main(
     if str(cwd) not in sys.path:
         sys.path.insert(0, str(cwd))
     name = f"{package}.{module}"
-    loaded = _import(name, cwd)
+    loaded = _import(package, module, cwd)
     where = getattr(loaded, "__file__", name)
     main = getattr(loaded, "main", None)
     if main is None:

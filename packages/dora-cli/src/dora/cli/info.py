@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .common import (
     CliError,
@@ -47,11 +48,70 @@ def _check_cancellable(main: MainProtocol, sheep: Sheep) -> None:
                        "Nothing was cancelled.")
 
 
+_NEVER_SCHEDULED = "never scheduled by `dora launch` or `dora grid`"
+
+
+def _history_size(sheep: Sheep) -> Optional[int]:
+    """How many records the XP's history holds (None when it cannot be read)."""
+    from dora_link import CorruptHistoryError, read_history
+
+    try:
+        return len(read_history(sheep.xp.history))
+    except (CorruptHistoryError, OSError):
+        return None
+
+
+def _no_job(sheep: Sheep) -> str:
+    """What `dora info` says of an XP without a job: never scheduled, maybe run here."""
+    size = _history_size(sheep)
+    if size:
+        return (f"no job: {_NEVER_SCHEDULED}; run in the foreground (`dora run`), its "
+                f"history has {size} record(s)")
+    return f"no job: {_NEVER_SCHEDULED}"
+
+
+def _hydra_log(main: MainProtocol, sheep: Sheep) -> Optional[Path]:
+    """Hydra's own log of a run in the foreground, `<xp folder>/<job name>.log`, if any."""
+    job_name = getattr(main, "_job_name", None)  # only a HydraMain has one
+    if not isinstance(job_name, str) or not job_name:
+        return None
+    path = sheep.xp.folder / f"{job_name}.log"
+    return path if path.is_file() else None
+
+
+def _log_path(main: MainProtocol, sheep: Sheep, tail: bool, log: Callable[[str], None]) -> Path:
+    """The log to print or follow.
+
+    Raises:
+        CliError: the XP has no job (and, to print, no Hydra log of a foreground run).
+    """
+    if sheep.job is not None:
+        from dora_grid.actions import sheep_log
+
+        return sheep_log(sheep, "follow" if tail else "print")
+    hydra_log = _hydra_log(main, sheep)
+    if hydra_log is not None and not tail:
+        log(f"XP {sheep.xp.sig} has no job: printing Hydra's log of its run in the "
+            f"foreground, {hydra_log}")
+        return hydra_log
+    what = "follow" if tail else "print"
+    message = f"XP {sheep.xp.sig} has no job, so no log to {what}: it was {_NEVER_SCHEDULED}"
+    if hydra_log is not None:  # only with -t: a foreground run's log is not followed
+        message += (f"; it was run in the foreground (`dora run`), and Hydra's log of that "
+                    f"run, {hydra_log}, is printed by `dora info -l`")
+    elif _history_size(sheep):
+        message += ("; it was run in the foreground (`dora run`, which prints to the "
+                    "terminal and keeps no log)")
+    else:
+        message += " (they run it as a job, with a log; `dora run` keeps none)"
+    raise CliError(message + ".")
+
+
 def _describe(main: MainProtocol, sheep: Sheep) -> None:
     state = sheep.state()
     reason = unknown_state_reason(main, sheep) or sheep.reason
     print(f"XP {sheep.xp.sig}: {main.get_name(sheep.xp) or '(baseline)'}")
-    print(f"  state:  {state or 'never scheduled'}")
+    print(f"  state:  {state or _no_job(sheep)}")
     if reason:
         print(f"  reason: {reason}")
     if sheep.job is not None:
@@ -84,9 +144,7 @@ def action(args: Any, main: MainProtocol) -> int:
         else:
             log("No pending or running job to cancel.")
     if args.log or args.tail:
-        from dora_grid.actions import sheep_log
-
-        path = sheep_log(sheep, "follow" if args.tail else "print")
+        path = _log_path(main, sheep, bool(args.tail), log)
         if args.tail:
             from dora_grid.follow import follow_log
 
