@@ -164,6 +164,12 @@ def test_cancel_cancels_only_the_selected_xps(main: Any, waiter: Any) -> None:
     assert state(main, one.xp.sig) in ("PENDING", "RUNNING")
 
 
+def test_cancel_with_a_pattern_matching_nothing_says_so(main: Any, capsys: Any) -> None:
+    assert run_grid(main, grid_of({"lr": 0.2}), cancel=True, patterns=["lr=0.9"]) == []
+    said = capsys.readouterr().err
+    assert "lr=0.9" in said and "lr=0.2" in said, said
+
+
 def test_patterns_restrict_what_is_scheduled_and_linked(main: Any, outputs: Path) -> None:
     grid = grid_of({"lr": 0.2}, {"lr": 0.3}, {"lr": 0.4})
     (chosen,) = run_grid(main, grid, patterns=["lr=0.3"])

@@ -205,12 +205,12 @@ def run_grid(
         for sheep in sheeps:
             if sheep.problem is None:  # a damaged file is never rewritten
                 main.init_xp(sheep.xp)
-    if args.cancel:
-        return sheeps
     if not sheeps:
         everything = list(herd.sheeps.values())
         log(no_match_message(main, everything, args.patterns)
             if args.patterns and everything else "No sheep to handle: the grid schedules no XP.")
+        return sheeps
+    if args.cancel:
         return sheeps
     if index_action(main, shepherd, sheeps, args):
         return sheeps
