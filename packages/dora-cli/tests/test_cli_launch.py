@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Tuple
 
 from cli_helpers import Dora, wait_for
 
@@ -88,12 +89,18 @@ def local_job_state(project: Dora, job_id: str) -> str:
     return json.loads(path.read_text())["state"]
 
 
+def launch_running(project: Dora) -> Tuple[str, str]:
+    """Launch the slow XP and wait until its job runs: (sig, job id)."""
+    assert project("launch", "--no_tail", *SLOW).returncode == 0
+    sig = only_sig(project)
+    first = job_of(project, sig)
+    wait_for(lambda: state_of(project, sig) == "RUNNING", what="the first job to run")
+    return sig, first
+
+
 def test_replace_cancels_the_running_job_and_schedules_a_new_one(project: Dora) -> None:
     try:
-        assert project("launch", "--no_tail", *SLOW).returncode == 0
-        sig = only_sig(project)
-        first = job_of(project, sig)
-        wait_for(lambda: state_of(project, sig) == "RUNNING", what="the first job to run")
+        sig, first = launch_running(project)
 
         proc = project("launch", "--no_tail", *SLOW)
         assert proc.returncode == 0 and f"Reusing job {first} (RUNNING)" in proc.stderr
@@ -159,10 +166,7 @@ def test_clear_deletes_the_folder_and_schedules_again(project: Dora) -> None:
 
 def test_clear_cancels_a_running_job_first(project: Dora) -> None:
     try:
-        assert project("launch", "--no_tail", *SLOW).returncode == 0
-        sig = only_sig(project)
-        first = job_of(project, sig)
-        wait_for(lambda: state_of(project, sig) == "RUNNING", what="the first job to run")
+        sig, first = launch_running(project)
         proc = project("launch", "--clear", "--no_tail", *SLOW)
         assert proc.returncode == 0, proc.stderr
         assert f"Canceling job {first} of XP {sig}" in proc.stderr

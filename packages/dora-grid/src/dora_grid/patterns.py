@@ -22,6 +22,8 @@ from typing import (
     Union,
 )
 
+from dora_sig import short_name_part
+
 from .errors import PatternError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,8 +84,6 @@ def full_key_name(xp: Any) -> Optional[str]:
         None when the XP has no delta, or when no key is dotted (the name is then the
         short name itself).
     """
-    from dora_sig import short_name_part
-
     delta = getattr(xp, "delta", None)
     if not delta:
         return None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from .errors import ConfigError
-from .git_save import to_absolute_path
+from .paths import to_absolute_path
 
 __all__ = [
     "BACKENDS",

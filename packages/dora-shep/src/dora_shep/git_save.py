@@ -16,10 +16,11 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ._atomic import replace_symlink
 from .errors import ShepError
+from .paths import ORIGINAL_DIR_ENV, original_dir, to_absolute_path
 
 __all__ = [
     "DirtyRepoError",
@@ -40,7 +41,6 @@ __all__ = [
     "to_absolute_path",
 ]
 
-ORIGINAL_DIR_ENV = "_DORA_ORIGINAL_DIR"
 GIT_SAVE_DONE_ENV = "_DORA_GIT_SAVE_DONE"
 LOCAL_CODE_ENV = "_DORA_LOCAL_CODE"
 _NO_GIT_SAVE = "or pass --no_git_save (`git_save: false` in the Dora config)"
@@ -52,63 +52,6 @@ class GitSaveError(ShepError):
 
 class DirtyRepoError(GitSaveError):
     """The repository has changes outside the grids package: a clone would not hold them."""
-
-
-# Paths relative to the original checkout ------------------------------------------------
-
-
-def _hydra_original_cwd() -> Optional[str]:
-    """Hydra's original working folder when a Hydra run is active, else None.
-
-    Hydra is only consulted when it is already imported: this never imports it.
-    """
-    if "hydra" not in sys.modules:
-        return None
-    try:
-        from hydra.core.hydra_config import HydraConfig
-        from hydra.utils import get_original_cwd
-
-        if HydraConfig.initialized():
-            return str(get_original_cwd())
-    except Exception:  # any Hydra version quirk: fall back to the cwd
-        return None
-    return None
-
-
-def original_dir() -> str:
-    """The folder relative paths are taken against.
-
-    `_DORA_ORIGINAL_DIR` when set (inside a code clone), else Hydra's original working
-    folder during a Hydra run, else the current working folder.
-    """
-    env = os.environ.get(ORIGINAL_DIR_ENV)
-    if env:
-        return env
-    hydra_cwd = _hydra_original_cwd()
-    if hydra_cwd is not None:
-        return hydra_cwd
-    return os.getcwd()
-
-
-@overload
-def to_absolute_path(path: str) -> str: ...
-
-
-@overload
-def to_absolute_path(path: Path) -> Path: ...
-
-
-def to_absolute_path(path: Union[str, Path]) -> Union[str, Path]:
-    """Make `path` absolute against `original_dir()`, keeping its type (str or Path).
-
-    Symlinks are not resolved and `..` parts are kept as they are.
-    """
-    as_path = Path(path)
-    if not as_path.is_absolute():
-        as_path = Path(original_dir()) / as_path
-    if isinstance(path, str):
-        return str(as_path)
-    return as_path
 
 
 # The repository ---------------------------------------------------------------------------

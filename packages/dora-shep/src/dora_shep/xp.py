@@ -282,21 +282,31 @@ def _parse(raw: bytes) -> Tuple[Any, Optional[str]]:
         return None, f"not valid JSON: {exc}"
 
 
-def _read_stored(path: str) -> Tuple[Any, Optional[str]]:
+#: What `_read_stored` returns for a file holding exactly the text Dora would write.
+_AS_WRITTEN = object()
+
+
+def _read_stored(path: str, written: Optional[str] = None) -> Tuple[Any, Optional[str]]:
+    """(content, None), or (None, what is wrong); `(_AS_WRITTEN, None)` when the file
+    holds exactly `written` (the common case, answered without parsing).
+
+    Raises:
+        FileNotFoundError: when it does not exist.
+    """
     raw, detail = _read_raw(path)
-    return (None, detail) if raw is None else _parse(raw)
+    if raw is None:
+        return None, detail
+    if written is not None and raw == written.encode("utf-8"):
+        return _AS_WRITTEN, None
+    return _parse(raw)
 
 
 def _delta_problem(xp: XP, folder: str) -> Optional[FolderProblem]:
     assert xp.delta is not None
     path = os.path.join(folder, DELTA_FILE)
-    raw, detail = _read_raw(path)
-    mine = json.dumps(xp.delta)
-    if raw is not None and raw == mine.encode("utf-8"):  # as Dora wrote it: same delta
+    stored, detail = _read_stored(path, json.dumps(xp.delta))
+    if stored is _AS_WRITTEN:
         return None
-    stored = None
-    if raw is not None:
-        stored, detail = _parse(raw)
     if detail is None and _canonical(stored) is None:
         detail = "not a list of [name, value] pairs"
     if detail is not None:
@@ -323,12 +333,9 @@ def _delta_problem(xp: XP, folder: str) -> Optional[FolderProblem]:
 
 def _argv_problem(xp: XP, folder: str) -> Optional[FolderProblem]:
     path = os.path.join(folder, ARGV_FILE)
-    raw, detail = _read_raw(path)
-    if raw is not None and raw == json.dumps(xp.argv).encode("utf-8"):
+    stored, detail = _read_stored(path, json.dumps(xp.argv))
+    if stored is _AS_WRITTEN:
         return None
-    stored = None
-    if raw is not None:
-        stored, detail = _parse(raw)
     if detail is None and not (
         isinstance(stored, list) and all(isinstance(arg, str) for arg in stored)
     ):

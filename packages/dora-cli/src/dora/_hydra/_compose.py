@@ -270,7 +270,7 @@ class _Shortcut:
     module doc). One per Composer: it keeps the files read, as Hydra loaded them."""
 
     def __init__(self) -> None:
-        self.loaded: Dict[str, Any] = {}  # config path -> Hydra's ConfigResult, never used
+        self.loaded: Dict[str, Any] = {}  # config path -> Hydra's ConfigResult, only copied
         self.active = True  # False once the config was seen to touch Hydra's own node
         self.taken = 0  # compositions made here
 

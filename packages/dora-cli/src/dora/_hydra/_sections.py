@@ -11,7 +11,6 @@ of the job settings look for them): there they set the DoraConfig fields, and th
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, List
 
 from dora_shep.conf import (
@@ -89,9 +88,7 @@ def read_slurm(cfg: Any) -> SlurmConfig:
             f"The slurm: section of the config must be a mapping of keys to values, not "
             f"{type(values).__name__} ({values!r})."
         )
-    own = {item.name for item in dataclasses.fields(SlurmConfig)}
-    values = {key: value for key, value in values.items()
-              if key in own or key not in DORA_KEYS_IN_SLURM}
+    values = {key: value for key, value in values.items() if key not in DORA_KEYS_IN_SLURM}
     try:
         return update_slurm_config(SlurmConfig(), values)
     except UnknownSlurmKey as exc:

@@ -24,6 +24,7 @@ __all__ = [
     "apply_dora_flags",
     "done_checker",
     "reading_shepherd",
+    "refuse_folder_problem",
     "backend_unavailable",
     "unknown_state_reason",
 ]
@@ -176,3 +177,22 @@ def unknown_state_reason(main: MainProtocol, sheep: Sheep) -> Optional[str]:
         return None
     return (backend_unavailable(main, sheep.job) or sheep.reason
             or "its backend does not know it")
+
+
+def refuse_folder_problem(sheep: Sheep, clear: bool, log: Callable[[str], None]) -> None:
+    """Stop at a colliding or damaged XP folder, unless `--clear` is to delete it.
+
+    A folder that may hold another XP (a collision, a damaged `.delta.json`) is never
+    deleted; a damaged folder of this XP is, by `--clear`, whose job is then unknown.
+
+    Raises:
+        ShepError: the folder's problem, as one clear message.
+    """
+    problem = sheep.problem
+    if problem is None:
+        return
+    if not clear or problem.owner_unknown:
+        raise problem.error()
+    if problem.job_unknown:
+        log(f"The job of XP {sheep.xp.sig} is unknown ({problem.label}): cancel it by hand "
+            "if it still runs.")

@@ -9,6 +9,7 @@ from .common import (
     argv_from_args,
     done_checker,
     log_to_stderr,
+    refuse_folder_problem,
     rules_from_args,
     slurm_from_args,
 )
@@ -61,13 +62,7 @@ def action(args: Any, main: MainProtocol) -> int:
     slurm = slurm_from_args(main, args)
     shepherd = Shepherd(main, log=log, backend=args.backend)
     sheep = shepherd.get_sheep_from_argv(argv)
-    problem = sheep.problem
-    if problem is not None and (not args.clear or problem.owner_unknown):
-        # a folder that may hold another XP is never deleted; a damaged one only by --clear
-        raise problem.error()
-    if problem is not None and problem.job_unknown:
-        log(f"The job of XP {sheep.xp.sig} is unknown ({problem.label}): cancel it by hand "
-            "if it still runs.")
+    refuse_folder_problem(sheep, args.clear, log)
     shepherd.update()
     if args.cancel:
         if _running(sheep):

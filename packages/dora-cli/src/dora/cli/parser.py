@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import List
+from typing import List, NoReturn
 
 __all__ = ["build_parser", "COMMANDS", "is_pattern", "late_patterns", "leftover_error"]
 
@@ -160,7 +160,7 @@ def late_patterns(args: argparse.Namespace, extra: List[str]) -> bool:
 
 
 def leftover_error(parser: argparse.ArgumentParser, args: argparse.Namespace,
-                   extra: List[str]) -> str:
+                   extra: List[str]) -> NoReturn:
     """Report arguments argparse did not take, with the usage of the command they were
     given to and, for XP commands, where the XP's own flags go; exits with status 2."""
     command = getattr(args, "command", None)

@@ -13,6 +13,7 @@ from .common import (
     argv_from_args,
     log_to_stderr,
     reading_shepherd,
+    refuse_folder_problem,
     unknown_state_reason,
 )
 
@@ -33,12 +34,7 @@ def _check_job(main: MainProtocol, args: Any, argv: list, log: Any) -> None:
 
     shepherd = reading_shepherd(main, args, log)
     sheep = shepherd.get_sheep_from_argv(argv)
-    problem = sheep.problem
-    if problem is not None and (not args.clear or problem.owner_unknown):
-        raise problem.error()  # one FATAL line; --clear deletes a damaged folder of ours
-    if problem is not None and problem.job_unknown:
-        log(f"The job of XP {sheep.xp.sig} is unknown ({problem.label}): cancel it by hand "
-            "if it still runs.")
+    refuse_folder_problem(sheep, args.clear, log)
     shepherd.update()
     folder = sheep.xp.folder
     unknown = unknown_state_reason(main, sheep)

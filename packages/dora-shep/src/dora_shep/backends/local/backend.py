@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..._atomic import atomic_write_text
 from ...conf import UNLIMITED, slurm_time_minutes
-from ...errors import SubmissionError
+from ...errors import CorruptFileError, SubmissionError
 from ...locks import FileLock
-from ...records import JobRecord
+from ...records import JobRecord, read_job_record
 from ..base import CANCELLED, FAILED, PENDING, RUNNING, JobStatus
 from ._state import PREFIX, LocalPaths, read_state, write_state
 from .slots import count_slots, slots_needed, visible_gpus
@@ -184,14 +184,12 @@ class LocalBackend:
         if not logs:
             return
         try:
-            data = json.loads((xp.folder / "job.json").read_text(encoding="utf-8"))
-            recorded = set(JobRecord.from_json(data).all_job_ids)
-        except FileNotFoundError:
-            recorded = set()
-        except (OSError, ValueError, TypeError):
+            record = read_job_record(xp)
+        except CorruptFileError:
             return  # a damaged record: we cannot tell which job is the XP's
+        recorded = set() if record is None else set(record.all_job_ids)
         for log in logs:
-            job_id = log.name[: -len(".log")]
+            job_id = log.stem
             if job_id in recorded or not self._is_active(job_id):
                 continue
             logger.warning(

@@ -19,7 +19,6 @@ __all__ = [
     "SlurmCommandError",
     "current_user",
     "partition_info",
-    "partitions",
     "ping",
     "sacct",
     "scancel",
@@ -158,12 +157,6 @@ def partition_info() -> Optional[Dict[str, Dict[str, str]]]:
         if name:
             info[name] = fields
     return info
-
-
-def partitions() -> Optional[List[str]]:
-    """The partitions of the cluster, or None when they cannot be listed."""
-    info = partition_info()
-    return None if info is None else list(info)
 
 
 def current_user() -> str:

@@ -1,4 +1,4 @@
-"""submitit's `SlurmExecutor`, with the two things Dora needs that it does not do itself.
+"""submitit's `SlurmExecutor`, with what Dora needs that it does not do itself.
 
 - A job without `--time` (`SlurmConfig.time=None`, the partition's default applies):
   submitit's job side tells a timeout from a preemption by comparing its run time with
